@@ -1,0 +1,121 @@
+"""The schema of params.yaml: types, ranges and allowed names, in one place.
+
+Validation happens before any heavy import, so a typo costs a second, not a TensorFlow start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dlpipe.errors import UserError
+
+# Names accepted by keras.optimizers.get / keras.losses.get, listed here so that a typo is
+# caught before Keras is imported.
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
+LOSSES = (
+    "mae",
+    "mse",
+    "mape",
+    "msle",
+    "huber",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+)
+
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Source(_Strict):
+    """Where one raw table comes from and how to recognise it."""
+
+    url: Annotated[str, Field(pattern=r"^https?://\S+/[^/\s]+$")]
+    rows: PositiveInt
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+class FetchParams(_Strict):
+    spotify: Source
+    concrete: Source
+
+
+class SplitParams(_Strict):
+    spotify_train_size: Fraction
+    concrete_train_size: Fraction
+
+
+class PreprocessParams(_Strict):
+    standardize_concrete: bool
+
+
+class TrainParams(_Strict):
+    """One network and how to train it."""
+
+    units: Annotated[list[PositiveInt], Field(min_length=1)]
+    activation: Literal["relu", "elu", "gelu", "selu", "tanh", "sigmoid", "swish", "linear"]
+    optimizer: Literal[OPTIMIZERS]  # type: ignore[valid-type]
+    learning_rate: Annotated[float, Field(gt=0)]
+    loss: Literal[LOSSES]  # type: ignore[valid-type]
+    batch_size: PositiveInt
+    epochs: PositiveInt
+
+
+class BatchnormTrainParams(TrainParams):
+    batchnorm: bool
+
+
+class Params(_Strict):
+    """The whole params.yaml."""
+
+    seed: Annotated[int, Field(ge=0, lt=2**32)]
+    dropout: Annotated[float, Field(ge=0, lt=1)]
+    keras_backend: Literal["jax", "tensorflow"]
+    fetch: FetchParams
+    group_split: SplitParams
+    preprocess: PreprocessParams
+    train_dropout: TrainParams
+    train_batchnorm: BatchnormTrainParams
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key (a typo?); remove it or fix its name"
+    if error["type"] == "missing":
+        return f"{where}: missing"
+    return f"{where}: {error['input']!r} is not allowed: {error['msg']}"
+
+
+def validate_params(raw: object, source: str = "params.yaml") -> Params:
+    """Validate a parsed params mapping; raise UserError with one line per problem."""
+    # DVC's -S writes ints for floats such as dropout=0 and YAML has no float/int distinction
+    # a user would notice, so ints are accepted where floats are expected (and only there).
+    try:
+        return Params.model_validate(raw, strict=False)
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise UserError(f"invalid {source}:\n  " + "\n  ".join(lines)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} not found; run from the repository root") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    return validate_params(raw, str(path))

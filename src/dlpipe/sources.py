@@ -1,0 +1,62 @@
+"""The fetch step: bring both raw tables, check they are the expected ones, normalise them."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from dlpipe.atomic import atomic_path
+from dlpipe.download import fetch_to, file_name, sha256_of
+from dlpipe.errors import UserError
+from dlpipe.params import FetchParams
+from dlpipe.tables import concrete_fingerprint, read_concrete, read_spotify
+
+
+def resolve_mirror(value: str | None) -> Path | None:
+    """The FETCH_MIRROR folder as an absolute path, or None to use the network."""
+    if not value:
+        return None
+    mirror = Path(value).expanduser().resolve()
+    if not mirror.is_dir():
+        raise UserError(f"FETCH_MIRROR={value} is not a folder; point it at the folder holding the raw files")
+    return mirror
+
+
+def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream: TextIO | None = sys.stderr) -> None:
+    """Write ``out_dir/spotify_songs.csv`` (the verified bytes) and ``out_dir/concrete.csv``
+    (the verified table with the Kaggle column names). All or nothing."""
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        where = f"FETCH_MIRROR={mirror}" if mirror else "the network"
+
+        spotify = tmp / "spotify_songs.csv"
+        if stream:
+            print(f"fetch: spotify from {where}", file=stream, flush=True)
+        fetch_to(fetch.spotify.url, spotify, mirror)
+        if fetch.spotify.sha256 is not None:
+            got = sha256_of(spotify)
+            if got != fetch.spotify.sha256:
+                raise UserError(
+                    f"{file_name(fetch.spotify.url)}: sha256 {got} differs from fetch.spotify.sha256 "
+                    f"{fetch.spotify.sha256} in params.yaml; the file changed or is not the expected one"
+                )
+        read_spotify(spotify, fetch.spotify.rows)
+
+        # Kept apart from the outputs: the source may itself be called concrete.csv.
+        download = tmp / ".download" / file_name(fetch.concrete.url)
+        download.parent.mkdir()
+        if stream:
+            print(f"fetch: concrete from {where}", file=stream, flush=True)
+        fetch_to(fetch.concrete.url, download, mirror)
+        table = read_concrete(download, fetch.concrete.rows)
+        got = concrete_fingerprint(table)
+        if fetch.concrete.fingerprint is not None and got != fetch.concrete.fingerprint:
+            raise UserError(
+                f"{file_name(fetch.concrete.url)}: content fingerprint {got} differs from "
+                f"fetch.concrete.fingerprint {fetch.concrete.fingerprint} in params.yaml; "
+                "the cells differ from the expected table"
+            )
+        table.to_csv(tmp / "concrete.csv", index=False, lineterminator="\n", float_format="%.17g")
+        shutil.rmtree(download.parent)

@@ -1,0 +1,82 @@
+"""One training loop for every run: fit, watch for divergence, return the per-epoch history."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import TextIO
+
+import keras
+import pandas as pd
+
+from dlpipe.features import Arrays
+
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss")
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Collect loss and val_loss per epoch; stop the run at the first non-finite value.
+
+    A NaN or infinite loss is a result (the notebook's run without batch normalization), not a
+    crash: the epoch is recorded and training stops there.
+    """
+
+    def __init__(self, label: str, every: int = 10, stream: TextIO | None = sys.stderr) -> None:
+        super().__init__()
+        self.label = label
+        self.every = every
+        self.stream = stream
+        self.rows: list[dict[str, float]] = []
+        self._start = 0.0
+
+    def on_train_begin(self, logs=None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        logs = logs or {}
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(logs.get("loss", math.nan)),
+            "val_loss": float(logs.get("val_loss", math.nan)),
+        }
+        self.rows.append(row)
+        diverged = not (math.isfinite(row["loss"]) and math.isfinite(row["val_loss"]))
+        if diverged:
+            self.model.stop_training = True
+        if self.stream is not None and (diverged or row["epoch"] % self.every == 0):
+            note = "  diverged: stopping" if diverged else ""
+            print(
+                f"[{self.label}] epoch {row['epoch']}: loss {row['loss']:.4f}, "
+                f"val_loss {row['val_loss']:.4f} ({time.perf_counter() - self._start:.1f} s){note}",
+                file=self.stream,
+                flush=True,
+            )
+
+
+def fit(
+    model: keras.Model,
+    arrays: Arrays,
+    *,
+    batch_size: int,
+    epochs: int,
+    label: str,
+    stream: TextIO | None = sys.stderr,
+) -> pd.DataFrame:
+    """Train ``model`` with validation after every epoch; return the history as a table.
+
+    The table has one row per epoch trained (``epoch`` from 1, ``loss``, ``val_loss``); a
+    diverged run ends with the first epoch whose loss is NaN or infinite.
+    """
+    log = EpochLog(label, stream=stream)
+    model.fit(
+        arrays.x_train,
+        arrays.y_train,
+        validation_data=(arrays.x_valid, arrays.y_valid),
+        batch_size=batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[log],
+    )
+    return pd.DataFrame(log.rows, columns=list(HISTORY_COLUMNS))

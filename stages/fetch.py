@@ -1,0 +1,17 @@
+"""DVC stage `fetch`: download (or copy from FETCH_MIRROR) and verify the two raw tables."""
+
+import os
+
+from dlpipe.errors import run_cli
+from dlpipe.layout import RAW_DIR
+from dlpipe.params import load_params
+from dlpipe.sources import fetch_sources, resolve_mirror
+
+
+def main() -> None:
+    params = load_params()
+    fetch_sources(params.fetch, RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")))
+
+
+if __name__ == "__main__":
+    run_cli("fetch", main)

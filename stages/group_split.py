@@ -1,0 +1,30 @@
+"""DVC stage `group_split`: Spotify split by artist, concrete split at random."""
+
+from dlpipe import layout
+from dlpipe.atomic import atomic_path
+from dlpipe.errors import run_cli
+from dlpipe.params import load_params
+from dlpipe.split import group_split, random_split
+from dlpipe.tables import SPOTIFY_GROUP, read_concrete, read_spotify
+
+
+def main() -> None:
+    params = load_params()
+    spotify = read_spotify(layout.SPOTIFY_RAW)
+    concrete = read_concrete(layout.CONCRETE_RAW)
+    s_train, s_valid = group_split(spotify, SPOTIFY_GROUP, params.group_split.spotify_train_size, params.seed)
+    c_train, c_valid = random_split(concrete, params.group_split.concrete_train_size, params.seed)
+    parts = {
+        layout.SPOTIFY_TRAIN: s_train,
+        layout.SPOTIFY_VALID: s_valid,
+        layout.CONCRETE_TRAIN: c_train,
+        layout.CONCRETE_VALID: c_valid,
+    }
+    with atomic_path(layout.SPLIT_DIR) as tmp:
+        tmp.mkdir()
+        for path, part in parts.items():
+            part.to_csv(tmp / path.name, index=False, lineterminator="\n", float_format="%.17g")
+
+
+if __name__ == "__main__":
+    run_cli("group_split", main)

@@ -1,0 +1,30 @@
+"""DVC stage `preprocess`: fit the Spotify preprocessor on train only; write float32 arrays."""
+
+import joblib
+import pandas as pd
+
+from dlpipe import layout
+from dlpipe.atomic import atomic_path
+from dlpipe.errors import run_cli
+from dlpipe.features import concrete_arrays, spotify_arrays
+from dlpipe.params import load_params
+
+
+def main() -> None:
+    params = load_params()
+    read = lambda path: pd.read_csv(path, encoding="utf-8")  # noqa: E731
+    spotify, preprocessor = spotify_arrays(read(layout.SPOTIFY_TRAIN), read(layout.SPOTIFY_VALID))
+    concrete, scaler = concrete_arrays(
+        read(layout.CONCRETE_TRAIN), read(layout.CONCRETE_VALID), params.preprocess.standardize_concrete
+    )
+    with atomic_path(layout.PROCESSED_DIR) as tmp:
+        tmp.mkdir()
+        spotify.save(tmp / layout.SPOTIFY_ARRAYS.name)
+        concrete.save(tmp / layout.CONCRETE_ARRAYS.name)
+        joblib.dump(preprocessor, tmp / layout.SPOTIFY_PREPROCESSOR.name)
+        if scaler is not None:
+            joblib.dump(scaler, tmp / layout.CONCRETE_SCALER.name)
+
+
+if __name__ == "__main__":
+    run_cli("preprocess", main)

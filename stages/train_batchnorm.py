@@ -1,0 +1,23 @@
+"""DVC stage `train_batchnorm`: the concrete model with BatchNormalization, and without it."""
+
+from dlpipe import layout
+from dlpipe.errors import run_cli
+from dlpipe.params import load_params
+from dlpipe.train_stage import train_stage
+
+
+def main() -> None:
+    params = load_params()
+    train = params.train_batchnorm
+    train_stage(
+        "train_batchnorm",
+        params,
+        train,
+        layout.CONCRETE_ARRAYS,
+        runs={"batchnorm": {"batchnorm": train.batchnorm}, "baseline": {"batchnorm": False}},
+        title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
+    )
+
+
+if __name__ == "__main__":
+    run_cli("train_batchnorm", main)

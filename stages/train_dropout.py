@@ -1,0 +1,22 @@
+"""DVC stage `train_dropout`: the Spotify model with Dropout, and the same model without it."""
+
+from dlpipe import layout
+from dlpipe.errors import run_cli
+from dlpipe.params import load_params
+from dlpipe.train_stage import train_stage
+
+
+def main() -> None:
+    params = load_params()
+    train_stage(
+        "train_dropout",
+        params,
+        params.train_dropout,
+        layout.SPOTIFY_ARRAYS,
+        runs={"dropout": {"dropout": params.dropout}, "baseline": {"dropout": 0.0}},
+        title=f"Spotify popularity: Dropout({params.dropout}) vs no Dropout",
+    )
+
+
+if __name__ == "__main__":
+    run_cli("train_dropout", main)

@@ -1,0 +1,119 @@
+"""A temporary clone of this repository in which tests run the real `dvc`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dlpipe.tables import concrete_fingerprint, read_concrete
+from tests.conftest import make_concrete, make_spotify
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY_EPOCHS = {"train_dropout": 3, "train_batchnorm": 4}
+
+
+@dataclass
+class Clone:
+    path: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a command in the clone; return its output (stdout and stderr together)."""
+        proc = subprocess.run(
+            args,
+            cwd=self.path,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=600,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}")
+        return proc
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+
+    def params(self) -> dict:
+        return yaml.safe_load((self.path / "params.yaml").read_text())
+
+    def write_params(self, params: dict) -> None:
+        (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def write_small_mirror(folder: Path) -> dict:
+    """Write small tables with the real schemas; return the fetch params that accept them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spotify, concrete = make_spotify(n_rows=400, n_artists=60), make_concrete(n_rows=150)
+    spotify.to_csv(folder / "spotify_songs.csv", index=False)
+    concrete.to_csv(folder / "concrete.csv", index=False)
+    return {
+        "spotify": {
+            "url": "https://example.org/tidytuesday/spotify_songs.csv",
+            "sha256": hashlib.sha256((folder / "spotify_songs.csv").read_bytes()).hexdigest(),
+            "rows": len(spotify),
+        },
+        "concrete": {
+            "url": "https://example.org/uci/concrete.csv",
+            "fingerprint": concrete_fingerprint(read_concrete(folder / "concrete.csv")),
+            "rows": len(concrete),
+        },
+    }
+
+
+def copy_worktree(dest: Path) -> None:
+    """Copy the files git knows (committed or not, ignoring ignored ones): the work tree as a
+    fresh clone of it would hold them."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Clone:
+    """A git repository holding this project, with tiny epochs and a small mirror committed."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    copy_worktree(path)
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "FETCH_MIRROR": str(tmp_path / "mirror"),
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_SITE_CACHE_DIR": str(tmp_path / "dvc-site-cache"),
+        "GIT_AUTHOR_NAME": "test",
+        "GIT_AUTHOR_EMAIL": "test@example.org",
+        "GIT_COMMITTER_NAME": "test",
+        "GIT_COMMITTER_EMAIL": "test@example.org",
+    }
+    repo = Clone(path, env)
+    params = repo.params()
+    params["fetch"] = write_small_mirror(tmp_path / "mirror")
+    for stage, epochs in TINY_EPOCHS.items():
+        params[stage]["epochs"] = epochs
+    repo.write_params(params)
+    repo.run("git", "init", "-q", "-b", "main")
+    repo.run("git", "add", "-A")
+    repo.run("git", "commit", "-q", "-m", "project with tiny epochs")
+    return repo

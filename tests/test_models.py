@@ -1,0 +1,39 @@
+"""The notebook's check cells (q_1.check, q_3.check) as tests of the one model factory."""
+
+import keras
+import pytest
+from keras import layers
+
+from dlpipe.models import build_mlp
+
+
+def kinds(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+@pytest.mark.parametrize("rate", [0.3, 0.5])
+def test_dropout_follows_the_128_and_64_unit_layers(rate):
+    model = build_mlp(18, [128, 64], dropout=rate)
+    assert kinds(model) == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    dense = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    assert [d.units for d in dense] == [128, 64, 1]
+    assert [d.activation.__name__ for d in dense] == ["relu", "relu", "linear"]
+    assert [d.rate for d in model.layers if isinstance(d, layers.Dropout)] == [rate, rate]
+    assert model.input_shape == (None, 18)
+
+
+def test_baseline_has_no_dropout():
+    assert kinds(build_mlp(18, [128, 64], dropout=0.0)) == ["Dense", "Dense", "Dense"]
+
+
+def test_batchnorm_precedes_every_dense_layer():
+    model = build_mlp(8, [512, 512, 512], batchnorm=True)
+    assert kinds(model) == ["BatchNormalization", "Dense"] * 4
+    assert [d.units for d in model.layers if isinstance(d, layers.Dense)] == [512, 512, 512, 1]
+    assert model.input_shape == (None, 8)
+
+
+def test_seeded_models_start_from_the_same_weights():
+    a, b, c = (build_mlp(8, [16], seed=s) for s in (3, 3, 4))
+    assert all(keras.ops.all(x == y) for x, y in zip(a.get_weights(), b.get_weights(), strict=False))
+    assert not keras.ops.all(a.get_weights()[0] == c.get_weights()[0])

@@ -1,0 +1,81 @@
+import hashlib
+import io
+import socket
+
+import pytest
+
+from dlpipe.errors import UserError
+from dlpipe.params import FetchParams
+from dlpipe.sources import fetch_sources, resolve_mirror
+from dlpipe.tables import concrete_fingerprint, read_concrete
+
+
+def write_mirror(folder, spotify_df, concrete_df):
+    folder.mkdir(exist_ok=True)
+    spotify_df.to_csv(folder / "spotify_songs.csv", index=False)
+    concrete_df.to_csv(folder / "concrete.csv", index=False)
+    sha = hashlib.sha256((folder / "spotify_songs.csv").read_bytes()).hexdigest()
+    fingerprint = concrete_fingerprint(read_concrete(folder / "concrete.csv"))
+    return FetchParams.model_validate(
+        {
+            "spotify": {"url": "https://example.org/data/spotify_songs.csv", "sha256": sha, "rows": len(spotify_df)},
+            "concrete": {
+                "url": "https://example.org/data/concrete.csv",
+                "fingerprint": fingerprint,
+                "rows": len(concrete_df),
+            },
+        }
+    )
+
+
+def fetch(params, out, mirror):
+    fetch_sources(params, out, mirror, stream=io.StringIO())
+
+
+def test_fetch_from_a_mirror_writes_verified_tables(tmp_path, spotify_df, concrete_df):
+    params = write_mirror(tmp_path / "mirror", spotify_df, concrete_df)
+    fetch(params, tmp_path / "raw", tmp_path / "mirror")
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["concrete.csv", "spotify_songs.csv"]
+    assert (tmp_path / "raw/spotify_songs.csv").read_bytes() == (tmp_path / "mirror/spotify_songs.csv").read_bytes()
+    raw = read_concrete(tmp_path / "raw/concrete.csv")
+    assert concrete_fingerprint(raw) == params.concrete.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda m: (m / "spotify_songs.csv").unlink(), "spotify_songs.csv not found in FETCH_MIRROR"),
+        (lambda m: (m / "spotify_songs.csv").write_text("x\n1\n"), "sha256"),
+        (
+            lambda m: (m / "concrete.csv").write_text((m / "concrete.csv").read_text().replace(".", "1", 1)),
+            "content fingerprint",
+        ),
+    ],
+)
+def test_fetch_failures_leave_nothing_behind(tmp_path, spotify_df, concrete_df, edit, fragment):
+    params = write_mirror(tmp_path / "mirror", spotify_df, concrete_df)
+    edit(tmp_path / "mirror")
+    with pytest.raises(UserError, match=fragment):
+        fetch(params, tmp_path / "raw", tmp_path / "mirror")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror"]
+
+
+def test_offline_without_mirror_says_how_to_use_one(tmp_path, spotify_df, concrete_df):
+    params = write_mirror(tmp_path / "mirror", spotify_df, concrete_df)
+    with socket.socket() as s:  # a port with nothing listening: connection refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    local = params.model_copy(
+        update={"spotify": params.spotify.model_copy(update={"url": f"http://127.0.0.1:{port}/spotify_songs.csv"})}
+    )
+    with pytest.raises(UserError) as info:
+        fetch(local, tmp_path / "raw", None)
+    assert "download of http://127.0.0.1" in str(info.value) and "FETCH_MIRROR" in str(info.value)
+    assert not (tmp_path / "raw").exists()
+
+
+def test_mirror_must_be_a_folder(tmp_path):
+    assert resolve_mirror(None) is None and resolve_mirror("") is None
+    assert resolve_mirror(str(tmp_path)) == tmp_path.resolve()
+    with pytest.raises(UserError, match="is not a folder"):
+        resolve_mirror(str(tmp_path / "nope"))

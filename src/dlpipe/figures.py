@@ -23,11 +23,14 @@ def plot_loss_curves(histories: Mapping[str, pd.DataFrame], title: str, ylabel: 
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for colour, (name, history) in zip(colours, histories.items(), strict=False):
         finite = finite_history(history)
-        tag = ""
         if len(finite) < len(history):
-            tag = f" (diverged at epoch {int(history['epoch'].iloc[len(finite)])})"
-        ax.plot(finite["epoch"], finite["loss"], "--", color=colour, label=f"{name} loss{tag}")
-        ax.plot(finite["epoch"], finite["val_loss"], "-", color=colour, label=f"{name} val_loss{tag}")
+            # Marks where the run stopped; an invisible line if it diverged in the first epoch.
+            stop = int(history["epoch"].iloc[len(finite)])
+            ax.plot([], [], ":", color=colour, label=f"{name}: diverged at epoch {stop} (NaN/inf loss)")
+        if finite.empty:
+            continue
+        ax.plot(finite["epoch"], finite["loss"], "--", color=colour, label=f"{name} loss")
+        ax.plot(finite["epoch"], finite["val_loss"], "-", color=colour, label=f"{name} val_loss")
     ax.set(title=title, xlabel="epoch", ylabel=ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend()

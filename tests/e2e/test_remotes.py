@@ -1,0 +1,156 @@
+"""Sharing through DVC remotes: a colleague's clone gets data, models and results without retraining."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Clone
+
+pytestmark = pytest.mark.e2e
+STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm")
+OUTPUTS = ("data/raw/spotify_songs.csv", "data/processed/spotify.npz", "data/models/train_dropout/dropout.keras")
+
+
+def ran(output: str) -> set[str]:
+    return {s for s in STAGES if f"Running stage '{s}'" in output}
+
+
+def build_and_push(a: Clone, remote_url: str, *config: tuple[str, ...]) -> None:
+    """Clone A: run the pipeline, commit, configure the remote and push data and run-cache."""
+    a.dvc("repro")
+    a.dvc("remote", "add", "-d", "team", remote_url)
+    for option in config:
+        a.dvc("remote", "modify", "--local", "team", *option)
+    a.run("git", "add", "-A")
+    a.run("git", "commit", "-q", "-m", "results and remote")
+    a.dvc("push", "--run-cache")
+
+
+def fresh_clone(a: Clone, dest: Path, *config: tuple[str, ...]) -> Clone:
+    a.run("git", "clone", "-q", str(a.path), str(dest))
+    b = Clone(dest, a.env)
+    for option in config:
+        b.dvc("remote", "modify", "--local", "team", *option)
+    return b
+
+
+def assert_same_results(a: Clone, b: Clone) -> None:
+    for rel in ("metrics/train_dropout.json", "metrics/train_batchnorm.json", *OUTPUTS):
+        assert (b.path / rel).read_bytes() == (a.path / rel).read_bytes(), rel
+
+
+def test_round_trip_through_a_folder_remote(clone, tmp_path):
+    build_and_push(clone, str(tmp_path / "store"))
+    b = fresh_clone(clone, tmp_path / "b")
+    assert not (b.path / "data").exists()
+    b.dvc("pull")
+    assert "Data and pipelines are up to date" in b.dvc("status").stdout
+    out = b.dvc("repro").stdout
+    assert ran(out) == set() and "Data and pipelines are up to date" in out
+    assert_same_results(clone, b)
+
+    # `dvc repro --pull` fetches only what it needs and still trains nothing.
+    c = fresh_clone(clone, tmp_path / "c")
+    out = c.dvc("repro", "--pull").stdout
+    assert ran(out) == set()
+    assert_same_results(clone, c)
+
+
+def test_experiment_travels_through_git_and_dvc_remotes(clone, tmp_path):
+    build_and_push(clone, str(tmp_path / "store"))
+    origin = tmp_path / "origin.git"
+    clone.run("git", "init", "-q", "--bare", "-b", "main", str(origin))
+    clone.run("git", "remote", "add", "origin", str(origin))
+    clone.run("git", "push", "-q", "origin", "main")
+    clone.dvc("exp", "run", "-S", "dropout=0.5", "--name", "dropout-05")
+    exp_metrics = (clone.path / "metrics/train_dropout.json").read_bytes()
+    clone.dvc("exp", "push", "origin", "dropout-05")
+
+    b = Clone(tmp_path / "b", clone.env)
+    clone.run("git", "clone", "-q", str(origin), str(b.path))
+    b.dvc("exp", "pull", "origin", "dropout-05")
+    assert "dropout-05" in b.dvc("exp", "list", "--all-commits").stdout
+    b.dvc("exp", "apply", "dropout-05")
+    assert (b.path / "metrics/train_dropout.json").read_bytes() == exp_metrics
+    assert "dropout: 0.5" in (b.path / "params.yaml").read_text()
+
+
+def test_large_outputs_stay_out_of_git(clone):
+    clone.dvc("repro")
+    clone.run("git", "add", "-A")
+    tracked = clone.run("git", "ls-files").stdout.split()
+    assert not [t for t in tracked if t.startswith("data/")]
+    assert not [t for t in tracked if t.endswith((".keras", ".npz", ".joblib", ".xls"))]
+    assert "metrics/train_dropout.json" in tracked and "plots/train_dropout/dropout.csv" in tracked
+    ignored = clone.run("git", "check-ignore", *OUTPUTS).stdout.split()
+    assert ignored == list(OUTPUTS)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """OpenSSH's sshd on 127.0.0.1 with throwaway keys; yields (port, client key, known_hosts)."""
+    binary = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(binary) or not shutil.which("ssh-keygen"):
+        pytest.skip("OpenSSH server not installed (Debian: apt-get install openssh-server)")
+    if os.geteuid() != 0:
+        pytest.skip("sshd with privilege separation needs root here")
+    d = tmp_path / "ssh"
+    d.mkdir()
+    for name in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
+    shutil.copy(d / "client_key.pub", d / "authorized_keys")
+    port = _free_port()
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\n"
+        f"StrictModes no\nUsePAM no\nPidFile {d / 'sshd.pid'}\nSubsystem sftp internal-sftp\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)
+    proc = subprocess.Popen([binary, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"sshd did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                time.sleep(0.1)
+        host_pub = (d / "host_key.pub").read_text().split()[:2]
+        (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {' '.join(host_pub)}\n")
+        yield port, d / "client_key", d / "known_hosts"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_round_trip_through_an_ssh_remote(clone, tmp_path, sshd):
+    port, key, known_hosts = sshd
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    shutil.copy(known_hosts, home / ".ssh" / "known_hosts")
+    clone.env["HOME"] = str(home)
+    url = f"ssh://root@127.0.0.1:{port}{tmp_path / 'ssh-store'}"
+    build_and_push(clone, url, ("keyfile", str(key)))
+    assert any((tmp_path / "ssh-store").rglob("*")), "nothing arrived on the SSH server"
+
+    b = fresh_clone(clone, tmp_path / "b", ("keyfile", str(key)))
+    b.dvc("pull")
+    assert "Data and pipelines are up to date" in b.dvc("status").stdout
+    assert ran(b.dvc("repro").stdout) == set()
+    assert_same_results(clone, b)

@@ -18,7 +18,8 @@ def linear_arrays(n=256, seed=0, scale=1.0) -> Arrays:
 
 def train_params(**overrides) -> TrainParams:
     base = dict(
-        units=[16, 8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae", batch_size=32, epochs=5
+        units=[16, 8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae", batch_size=32, epochs=5,
+        steps_per_execution=4,
     )
     return TrainParams(**{**base, **overrides})
 

@@ -68,7 +68,9 @@ def run_experiment(
     for name, variant in runs.items():
         seed_everything(seed)
         network = build_mlp(arrays.n_inputs, train.units, activation=train.activation, seed=seed, name=name, **variant)
-        model = compile_model(network, train.optimizer, train.learning_rate, train.loss)
+        model = compile_model(
+            network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution
+        )
         histories[name] = fit(
             model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=name, stream=stream
         )

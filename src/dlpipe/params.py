@@ -70,6 +70,7 @@ class TrainParams(_Strict):
     loss: Literal[LOSSES]  # type: ignore[valid-type]
     batch_size: PositiveInt
     epochs: PositiveInt
+    steps_per_execution: PositiveInt
 
 
 class BatchnormTrainParams(TrainParams):

@@ -22,8 +22,11 @@ class EpochLog(keras.callbacks.Callback):
     crash: the epoch is recorded and training stops there.
     """
 
-    def __init__(self, label: str, every: int = 10, stream: TextIO | None = sys.stderr) -> None:
+    def __init__(
+        self, label: str, every: int = 10, stream: TextIO | None = sys.stderr, stop_on_divergence: bool = True
+    ) -> None:
         super().__init__()
+        self.stop_on_divergence = stop_on_divergence
         self.label = label
         self.every = every
         self.stream = stream
@@ -42,10 +45,10 @@ class EpochLog(keras.callbacks.Callback):
         }
         self.rows.append(row)
         diverged = not (math.isfinite(row["loss"]) and math.isfinite(row["val_loss"]))
-        if diverged:
+        if diverged and self.stop_on_divergence:
             self.model.stop_training = True
         if self.stream is not None and (diverged or row["epoch"] % self.every == 0):
-            note = "  diverged: stopping" if diverged else ""
+            note = "  diverged: stopping" if diverged and self.stop_on_divergence else ""
             print(
                 f"[{self.label}] epoch {row['epoch']}: loss {row['loss']:.4f}, "
                 f"val_loss {row['val_loss']:.4f} ({time.perf_counter() - self._start:.1f} s){note}",
@@ -62,13 +65,15 @@ def fit(
     epochs: int,
     label: str,
     stream: TextIO | None = sys.stderr,
+    stop_on_divergence: bool = True,
 ) -> pd.DataFrame:
     """Train ``model`` with validation after every epoch; return the history as a table.
 
     The table has one row per epoch trained (``epoch`` from 1, ``loss``, ``val_loss``); a
-    diverged run ends with the first epoch whose loss is NaN or infinite.
+    diverged run ends with the first epoch whose loss is NaN or infinite, unless
+    ``stop_on_divergence`` is off (the benchmark uses that to time all the notebook's epochs).
     """
-    log = EpochLog(label, stream=stream)
+    log = EpochLog(label, stream=stream, stop_on_divergence=stop_on_divergence)
     model.fit(
         arrays.x_train,
         arrays.y_train,

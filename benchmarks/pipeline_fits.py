@@ -1,0 +1,64 @@
+"""Time the pipeline's own fits (the functions the training stages call) on one Keras backend.
+
+Reads the arrays `preprocess` wrote, trains the four runs with the params in params.yaml for all
+their epochs, and prints one JSON line: import time, and seconds and summary metrics of each fit.
+
+    python benchmarks/pipeline_fits.py --backend jax [--epochs-scale 1.0]
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from dlpipe import layout
+from dlpipe.backend import configure_backend
+from dlpipe.params import load_params
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["jax", "tensorflow"], required=True)
+    parser.add_argument("--epochs-scale", type=float, default=1.0)
+    parser.add_argument("--params", default="params.yaml")
+    args = parser.parse_args()
+    params = load_params(args.params)
+
+    start = time.perf_counter()
+    configure_backend(args.backend, layout.JAX_CACHE_DIR)
+    from dlpipe.backend import seed_everything
+    from dlpipe.features import Arrays
+    from dlpipe.models import build_mlp, compile_model
+    from dlpipe.summary import summarize
+    from dlpipe.training import fit
+
+    import_s = time.perf_counter() - start
+
+    runs = {
+        "dropout": (params.train_dropout, layout.SPOTIFY_ARRAYS, {"dropout": params.dropout}),
+        "no_dropout": (params.train_dropout, layout.SPOTIFY_ARRAYS, {}),
+        "no_batchnorm": (params.train_batchnorm, layout.CONCRETE_ARRAYS, {}),
+        "batchnorm": (params.train_batchnorm, layout.CONCRETE_ARRAYS, {"batchnorm": True}),
+    }
+    fits = {}
+    for name, (train, arrays_file, variant) in runs.items():
+        arrays = Arrays.load(Path(arrays_file))
+        seed_everything(params.seed)
+        model = compile_model(
+            build_mlp(arrays.n_inputs, train.units, activation=train.activation, seed=params.seed, **variant),
+            train.optimizer, train.learning_rate, train.loss, train.steps_per_execution,
+        )
+        epochs = max(1, round(train.epochs * args.epochs_scale))
+        t0 = time.perf_counter()
+        # All epochs even after a NaN loss, so the comparison with the notebook's fit is
+        # like for like (the stages stop a diverged run at once, which is faster still).
+        history = fit(
+            model, arrays, batch_size=train.batch_size, epochs=epochs, label=name, stream=None,
+            stop_on_divergence=False,
+        )
+        fits[name] = {"seconds": time.perf_counter() - t0, **summarize(history)}
+    print(json.dumps({"backend": args.backend, "import_s": import_s, "fits": fits}))
+
+
+if __name__ == "__main__":
+    main()

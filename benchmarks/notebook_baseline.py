@@ -20,14 +20,24 @@ from tensorflow import keras  # noqa: E402
 from tensorflow.keras import layers  # noqa: E402
 
 IMPORT_S = time.perf_counter() - T0
-KAGGLE_CONCRETE = ["Cement", "BlastFurnaceSlag", "FlyAsh", "Water", "Superplasticizer",
-                   "CoarseAggregate", "FineAggregate", "Age", "CompressiveStrength"]
+KAGGLE_CONCRETE = [
+    "Cement",
+    "BlastFurnaceSlag",
+    "FlyAsh",
+    "Water",
+    "Superplasticizer",
+    "CoarseAggregate",
+    "FineAggregate",
+    "Age",
+    "CompressiveStrength",
+]
 
 
 def timed_fit(model, X_train, y_train, X_valid, y_valid, batch_size, epochs):
     start = time.perf_counter()
-    history = model.fit(X_train, y_train, validation_data=(X_valid, y_valid),
-                        batch_size=batch_size, epochs=epochs, verbose=0)
+    history = model.fit(
+        X_train, y_train, validation_data=(X_valid, y_valid), batch_size=batch_size, epochs=epochs, verbose=0
+    )
     seconds = time.perf_counter() - start
     history_df = pd.DataFrame(history.history)
     return {"seconds": seconds, "min_val_loss": float(history_df["val_loss"].min())}
@@ -47,8 +57,20 @@ def main():
     X = spotify.copy().dropna()
     y = X.pop("track_popularity")
     artists = X["track_artist"]
-    features_num = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-                    "instrumentalness", "liveness", "valence", "tempo", "duration_ms"]
+    features_num = [
+        "danceability",
+        "energy",
+        "key",
+        "loudness",
+        "mode",
+        "speechiness",
+        "acousticness",
+        "instrumentalness",
+        "liveness",
+        "valence",
+        "tempo",
+        "duration_ms",
+    ]
     features_cat = ["playlist_genre"]
     preprocessor = make_column_transformer((StandardScaler(), features_num), (OneHotEncoder(), features_cat))
     splitter = GroupShuffleSplit(train_size=0.75, random_state=args.seed)
@@ -59,13 +81,15 @@ def main():
     y_train, y_valid = y_train / 100, y_valid / 100
     input_shape = [X_train.shape[1]]
 
-    model = keras.Sequential([
-        layers.Dense(128, activation="relu", input_shape=input_shape),
-        layers.Dropout(0.3),
-        layers.Dense(64, activation="relu"),
-        layers.Dropout(0.3),
-        layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            layers.Dense(128, activation="relu", input_shape=input_shape),
+            layers.Dropout(0.3),
+            layers.Dense(64, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="adam", loss="mae")
     fits["dropout"] = timed_fit(model, X_train, y_train, X_valid, y_valid, 512, epochs(50))
 
@@ -80,25 +104,29 @@ def main():
     y_valid = df_valid["CompressiveStrength"]
     input_shape = [X_train.shape[1]]
 
-    model = keras.Sequential([
-        layers.Dense(512, activation="relu", input_shape=input_shape),
-        layers.Dense(512, activation="relu"),
-        layers.Dense(512, activation="relu"),
-        layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            layers.Dense(512, activation="relu", input_shape=input_shape),
+            layers.Dense(512, activation="relu"),
+            layers.Dense(512, activation="relu"),
+            layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mae", metrics=["mae"])
     fits["no_batchnorm"] = timed_fit(model, X_train, y_train, X_valid, y_valid, 64, epochs(100))
 
-    model = keras.Sequential([
-        layers.BatchNormalization(input_shape=input_shape),
-        layers.Dense(512, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(512, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(512, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            layers.BatchNormalization(input_shape=input_shape),
+            layers.Dense(512, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dense(512, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dense(512, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dense(1),
+        ]
+    )
     model.compile(optimizer="sgd", loss="mae", metrics=["mae"])
     fits["batchnorm"] = timed_fit(model, X_train, y_train, X_valid, y_valid, 64, epochs(100))
 

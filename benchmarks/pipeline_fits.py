@@ -8,6 +8,7 @@ their epochs, and prints one JSON line: import time, and seconds and summary met
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -25,9 +26,9 @@ def main() -> None:
     params = load_params(args.params)
 
     start = time.perf_counter()
-    configure_backend(args.backend, layout.JAX_CACHE_DIR)
+    configure_backend(args.backend, layout.jax_cache_dir(os.environ), training_process=True)
+    from dlpipe.arrays import Arrays
     from dlpipe.backend import seed_everything
-    from dlpipe.features import Arrays
     from dlpipe.models import build_mlp, compile_model
     from dlpipe.summary import summarize
     from dlpipe.training import fit
@@ -46,14 +47,22 @@ def main() -> None:
         seed_everything(params.seed)
         model = compile_model(
             build_mlp(arrays.n_inputs, train.units, activation=train.activation, seed=params.seed, **variant),
-            train.optimizer, train.learning_rate, train.loss, train.steps_per_execution,
+            train.optimizer,
+            train.learning_rate,
+            train.loss,
+            train.steps_per_execution,
         )
         epochs = max(1, round(train.epochs * args.epochs_scale))
         t0 = time.perf_counter()
         # All epochs even after a NaN loss, so the comparison with the notebook's fit is
         # like for like (the stages stop a diverged run at once, which is faster still).
         history = fit(
-            model, arrays, batch_size=train.batch_size, epochs=epochs, label=name, stream=None,
+            model,
+            arrays,
+            batch_size=train.batch_size,
+            epochs=epochs,
+            label=name,
+            stream=None,
             stop_on_divergence=False,
         )
         fits[name] = {"seconds": time.perf_counter() - t0, **summarize(history)}

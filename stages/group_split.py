@@ -23,7 +23,7 @@ def main() -> None:
     with atomic_path(layout.SPLIT_DIR) as tmp:
         tmp.mkdir()
         for path, part in parts.items():
-            part.to_csv(tmp / path.name, index=False, lineterminator="\n", float_format="%.17g")
+            part.to_csv(tmp / path.name, index=False, lineterminator="\n")
 
 
 if __name__ == "__main__":

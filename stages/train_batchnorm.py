@@ -1,5 +1,7 @@
 """DVC stage `train_batchnorm`: the concrete model with BatchNormalization, and without it."""
 
+import os
+
 from dlpipe import layout
 from dlpipe.errors import run_cli
 from dlpipe.params import load_params
@@ -15,9 +17,10 @@ def main() -> None:
         train,
         layout.CONCRETE_ARRAYS,
         runs={"batchnorm": {"batchnorm": train.batchnorm}, "baseline": {"batchnorm": False}},
+        jax_cache=layout.jax_cache_dir(os.environ),
         title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
     )
 
 
 if __name__ == "__main__":
-    run_cli("train_batchnorm", main)
+    run_cli("train_batchnorm", main, fast_exit=True)

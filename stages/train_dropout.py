@@ -1,5 +1,7 @@
 """DVC stage `train_dropout`: the Spotify model with Dropout, and the same model without it."""
 
+import os
+
 from dlpipe import layout
 from dlpipe.errors import run_cli
 from dlpipe.params import load_params
@@ -14,9 +16,10 @@ def main() -> None:
         params.train_dropout,
         layout.SPOTIFY_ARRAYS,
         runs={"dropout": {"dropout": params.dropout}, "baseline": {"dropout": 0.0}},
+        jax_cache=layout.jax_cache_dir(os.environ),
         title=f"Spotify popularity: Dropout({params.dropout}) vs no Dropout",
     )
 
 
 if __name__ == "__main__":
-    run_cli("train_dropout", main)
+    run_cli("train_dropout", main, fast_exit=True)

@@ -1,6 +1,7 @@
 import numpy as np
 
-from dlpipe.features import Arrays, concrete_arrays, spotify_arrays
+from dlpipe.arrays import Arrays
+from dlpipe.features import concrete_arrays, spotify_arrays
 from dlpipe.split import group_split, random_split
 
 

@@ -2,6 +2,7 @@ import hashlib
 import io
 import socket
 
+import pandas as pd
 import pytest
 
 from dlpipe.errors import UserError
@@ -28,6 +29,12 @@ def write_mirror(folder, spotify_df, concrete_df):
     )
 
 
+def nudge_first_cement(path):
+    df = pd.read_csv(path)
+    df.loc[0, "Cement"] += 0.5
+    df.to_csv(path, index=False)
+
+
 def fetch(params, out, mirror):
     fetch_sources(params, out, mirror, stream=io.StringIO())
 
@@ -47,7 +54,7 @@ def test_fetch_from_a_mirror_writes_verified_tables(tmp_path, spotify_df, concre
         (lambda m: (m / "spotify_songs.csv").unlink(), "spotify_songs.csv not found in FETCH_MIRROR"),
         (lambda m: (m / "spotify_songs.csv").write_text("x\n1\n"), "sha256"),
         (
-            lambda m: (m / "concrete.csv").write_text((m / "concrete.csv").read_text().replace(".", "1", 1)),
+            lambda m: nudge_first_cement(m / "concrete.csv"),
             "content fingerprint",
         ),
     ],

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
+from dlpipe.arrays import Arrays
 from dlpipe.experiment import Outputs, run_experiment
-from dlpipe.features import Arrays
 from dlpipe.params import TrainParams
 
 
@@ -18,7 +18,13 @@ def linear_arrays(n=256, seed=0, scale=1.0) -> Arrays:
 
 def train_params(**overrides) -> TrainParams:
     base = dict(
-        units=[16, 8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae", batch_size=32, epochs=5,
+        units=[16, 8],
+        activation="relu",
+        optimizer="adam",
+        learning_rate=0.01,
+        loss="mae",
+        batch_size=32,
+        epochs=5,
         steps_per_execution=4,
     )
     return TrainParams(**{**base, **overrides})

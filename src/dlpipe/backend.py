@@ -12,8 +12,12 @@ import numpy as np
 from dlpipe.errors import UserError
 
 
-def configure_backend(name: str, jax_cache_dir: Path | None = None) -> None:
-    """Select the Keras backend for this process; must run before the first ``import keras``."""
+def configure_backend(name: str, jax_cache_dir: Path | None = None, *, training_process: bool = False) -> None:
+    """Select the Keras backend for this process; must run before the first ``import keras``.
+
+    ``training_process`` also keeps scikit-learn out: Keras imports it (≈1 s) only for its
+    scikit-learn wrappers, which a training stage never uses.
+    """
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != name:
         raise UserError(f"Keras is already imported with another backend; cannot switch to {name}")
     os.environ["KERAS_BACKEND"] = name
@@ -25,6 +29,8 @@ def configure_backend(name: str, jax_cache_dir: Path | None = None) -> None:
         # A None entry in sys.modules makes `import tensorflow` fail fast, so Keras treats
         # TensorFlow as absent in this process.
         sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
+    if training_process:
+        sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
     if name == "jax" and jax_cache_dir is not None:
         jax_cache_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(jax_cache_dir.resolve()))

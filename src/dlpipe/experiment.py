@@ -13,9 +13,9 @@ import keras
 import pandas as pd
 
 from dlpipe import layout
+from dlpipe.arrays import Arrays
 from dlpipe.atomic import atomic_path
 from dlpipe.backend import seed_everything
-from dlpipe.features import Arrays
 from dlpipe.figures import plot_loss_curves
 from dlpipe.models import build_mlp, compile_model
 from dlpipe.params import TrainParams
@@ -68,9 +68,7 @@ def run_experiment(
     for name, variant in runs.items():
         seed_everything(seed)
         network = build_mlp(arrays.n_inputs, train.units, activation=train.activation, seed=seed, name=name, **variant)
-        model = compile_model(
-            network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution
-        )
+        model = compile_model(network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution)
         histories[name] = fit(
             model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=name, stream=stream
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer, make_column_transformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from dlpipe.arrays import Arrays
 from dlpipe.tables import (
     CONCRETE_FEATURES,
     CONCRETE_TARGET,
@@ -16,32 +15,6 @@ from dlpipe.tables import (
     SPOTIFY_NUMERIC,
     SPOTIFY_TARGET,
 )
-
-
-@dataclass(frozen=True)
-class Arrays:
-    """Training and validation arrays, float32, targets as column vectors."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_valid: np.ndarray
-    y_valid: np.ndarray
-
-    @property
-    def n_inputs(self) -> int:
-        """Number of input features."""
-        return int(self.x_train.shape[1])
-
-    def save(self, path) -> None:
-        """Write the four arrays to an uncompressed .npz file."""
-        with open(path, "wb") as fh:
-            np.savez(fh, **self.__dict__)
-
-    @classmethod
-    def load(cls, path) -> Arrays:
-        """Read arrays written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(**{k: data[k] for k in ("x_train", "y_train", "x_valid", "y_valid")})
 
 
 def _f32(values) -> np.ndarray:

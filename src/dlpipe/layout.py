@@ -1,5 +1,6 @@
 """Where each stage reads and writes, relative to the repository root (DVC's working directory)."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 RAW_DIR = Path("data/raw")
@@ -21,5 +22,13 @@ CONCRETE_SCALER = PROCESSED_DIR / "concrete_scaler.joblib"
 MODELS_DIR = Path("data/models")
 METRICS_DIR = Path("metrics")
 PLOTS_DIR = Path("plots")
-# Persistent JAX compilation cache (git-ignored): saves recompiling the same programs each run.
-JAX_CACHE_DIR = Path(".cache/jax")
+
+
+def jax_cache_dir(environ: Mapping[str, str]) -> Path:
+    """Where JAX keeps compiled programs between runs: $DLPIPE_JAX_CACHE, else the user's cache
+    folder (~/.cache/dlpipe/jax). Outside the repository on purpose: every clone, experiment and
+    queued run (DVC runs those in temporary copies) then reuses what any of them compiled."""
+    if explicit := environ.get("DLPIPE_JAX_CACHE"):
+        return Path(explicit)
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "dlpipe" / "jax"

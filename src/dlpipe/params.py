@@ -101,10 +101,10 @@ def _describe(error: dict) -> str:
 
 def validate_params(raw: object, source: str = "params.yaml") -> Params:
     """Validate a parsed params mapping; raise UserError with one line per problem."""
-    # DVC's -S writes ints for floats such as dropout=0 and YAML has no float/int distinction
-    # a user would notice, so ints are accepted where floats are expected (and only there).
+    # Strict: "0.5" (a string) or true are not numbers; an int is still a valid float, so
+    # `dvc exp run -S dropout=0` works.
     try:
-        return Params.model_validate(raw, strict=False)
+        return Params.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors()]
         raise UserError(f"invalid {source}:\n  " + "\n  ".join(lines)) from None

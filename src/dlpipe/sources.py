@@ -24,6 +24,11 @@ def resolve_mirror(value: str | None) -> Path | None:
     return mirror
 
 
+def _origin(url: str, mirror: Path | None) -> str:
+    """How messages name a source file: its mirror path, or its URL."""
+    return str(mirror / file_name(url)) if mirror else url
+
+
 def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream: TextIO | None = sys.stderr) -> None:
     """Write ``out_dir/spotify_songs.csv`` (the verified bytes) and ``out_dir/concrete.csv``
     (the verified table with the Kaggle column names). All or nothing."""
@@ -39,10 +44,10 @@ def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream
             got = sha256_of(spotify)
             if got != fetch.spotify.sha256:
                 raise UserError(
-                    f"{file_name(fetch.spotify.url)}: sha256 {got} differs from fetch.spotify.sha256 "
+                    f"{_origin(fetch.spotify.url, mirror)}: sha256 {got} differs from fetch.spotify.sha256 "
                     f"{fetch.spotify.sha256} in params.yaml; the file changed or is not the expected one"
                 )
-        read_spotify(spotify, fetch.spotify.rows)
+        read_spotify(spotify, fetch.spotify.rows, _origin(fetch.spotify.url, mirror))
 
         # Kept apart from the outputs: the source may itself be called concrete.csv.
         download = tmp / ".download" / file_name(fetch.concrete.url)
@@ -50,11 +55,11 @@ def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream
         if stream:
             print(f"fetch: concrete from {where}", file=stream, flush=True)
         fetch_to(fetch.concrete.url, download, mirror)
-        table = read_concrete(download, fetch.concrete.rows)
+        table = read_concrete(download, fetch.concrete.rows, _origin(fetch.concrete.url, mirror))
         got = concrete_fingerprint(table)
         if fetch.concrete.fingerprint is not None and got != fetch.concrete.fingerprint:
             raise UserError(
-                f"{file_name(fetch.concrete.url)}: content fingerprint {got} differs from "
+                f"{_origin(fetch.concrete.url, mirror)}: content fingerprint {got} differs from "
                 f"fetch.concrete.fingerprint {fetch.concrete.fingerprint} in params.yaml; "
                 "the cells differ from the expected table"
             )

@@ -65,91 +65,146 @@ CONCRETE_FEATURES = (
 CONCRETE_TARGET = "CompressiveStrength"
 CONCRETE_COLUMNS = (*CONCRETE_FEATURES, CONCRETE_TARGET)
 # The UCI sheet's long headers start with these words, in this order.
-_UCI_PREFIXES = (
-    "cement",
-    "blast furnace slag",
-    "fly ash",
-    "water",
-    "superplasticizer",
-    "coarse aggregate",
-    "fine aggregate",
-    "age",
-    "concrete compressive strength",
+_UCI_PREFIXES = dict(
+    zip(
+        (
+            "cement",
+            "blast furnace slag",
+            "fly ash",
+            "water",
+            "superplasticizer",
+            "coarse aggregate",
+            "fine aggregate",
+            "age",
+            "concrete compressive strength",
+        ),
+        CONCRETE_COLUMNS,
+        strict=True,
+    )
 )
+# Closed ranges the data defines (Spotify's audio features are fractions; a mixture holds no
+# negative quantity; the UCI ages are 1 to 365 days).
+_FRACTIONS = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness", "liveness", "valence")
+SPOTIFY_RANGES: dict[str, tuple[float, float]] = {
+    **{c: (0.0, 1.0) for c in _FRACTIONS},
+    "key": (-1, 11),
+    "mode": (0, 1),
+    "tempo": (0.0, 1000.0),
+    "duration_ms": (1, 24 * 3600 * 1000),
+    "track_popularity": (0, 100),
+}
+CONCRETE_RANGES: dict[str, tuple[float, float]] = {
+    **{c: (0.0, 10_000.0) for c in CONCRETE_FEATURES if c != "Age"},
+    "Age": (1, 365),
+    "CompressiveStrength": (0.0, 1000.0),
+}
 
 
-def _require_columns(df: pd.DataFrame, required: tuple[str, ...], where: Path) -> None:
+def _show(value: object) -> str:
+    """A cell value as the user wrote it (NumPy scalars as plain Python values)."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _require_columns(df: pd.DataFrame, required: tuple[str, ...], where: str) -> None:
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise UserError(f"{where}: missing column(s) {', '.join(missing)}; expected {', '.join(required)}")
 
 
-def _require_numeric(df: pd.DataFrame, columns: tuple[str, ...], where: Path) -> pd.DataFrame:
+def _require_numeric(df: pd.DataFrame, columns: tuple[str, ...], where: str) -> pd.DataFrame:
     df = df.copy()
     for col in columns:
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() & df[col].notna()
         if bad.any():
             row = int(bad.to_numpy().argmax())
-            raise UserError(f"{where}: column {col}, data row {row + 1}: {df[col].iloc[row]!r} is not a number")
+            raise UserError(f"{where}: column {col}, data row {row + 1}: {_show(df[col].iloc[row])} is not a number")
         df[col] = values
     return df
 
 
-def _require_rows(df: pd.DataFrame, expected: int | None, where: Path) -> None:
+def _require_ranges(df: pd.DataFrame, ranges: dict[str, tuple[float, float]], where: str) -> None:
+    for col, (lo, hi) in ranges.items():
+        bad = (df[col] < lo) | (df[col] > hi)
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise UserError(
+                f"{where}: column {col}, data row {row + 1}: {_show(df[col].iloc[row])} is outside [{lo}, {hi}]"
+            )
+
+
+def _require_rows(df: pd.DataFrame, expected: int | None, where: str) -> None:
     if df.empty:
         raise UserError(f"{where}: the table has no data rows")
     if expected is not None and len(df) != expected:
         raise UserError(f"{where}: {len(df)} data rows, expected {expected}; is it the right file?")
 
 
-def read_spotify(path: Path, expected_rows: int | None = None) -> pd.DataFrame:
-    """Read and check the Spotify songs table (UTF-8 CSV with the TidyTuesday columns)."""
+def read_spotify(path: Path, expected_rows: int | None = None, source: str | None = None) -> pd.DataFrame:
+    """Read and check the Spotify songs table (UTF-8 CSV with the TidyTuesday columns).
+
+    Messages name ``source`` (where the file came from) if given, else ``path``.
+    """
+    where = source or str(path)
     try:
-        df = pd.read_csv(path, encoding="utf-8")
+        # utf-8-sig also reads files that start with a byte-order mark, as Excel writes them.
+        df = pd.read_csv(path, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise UserError(f"{path}: the file is empty") from None
+        raise UserError(f"{where}: the file is empty") from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UserError(f"{path}: not a readable UTF-8 CSV ({exc})".replace("\n", " ")) from None
-    _require_columns(df, SPOTIFY_COLUMNS, path)
-    _require_rows(df, expected_rows, path)
-    return _require_numeric(df, (*SPOTIFY_NUMERIC, SPOTIFY_TARGET), path)
+        raise UserError(f"{where}: not a readable UTF-8 CSV ({exc})".replace("\n", " ")) from None
+    _require_columns(df, SPOTIFY_COLUMNS, where)
+    _require_rows(df, expected_rows, where)
+    df = _require_numeric(df, (*SPOTIFY_NUMERIC, SPOTIFY_TARGET), where)
+    _require_ranges(df, SPOTIFY_RANGES, where)
+    return df
 
 
-def _normalise_concrete_names(df: pd.DataFrame, where: Path) -> pd.DataFrame:
+def _normalise_concrete_names(df: pd.DataFrame, where: str) -> pd.DataFrame:
     if all(c in df.columns for c in CONCRETE_COLUMNS):
         return df.loc[:, list(CONCRETE_COLUMNS)]
-    lowered = [str(c).strip().lower() for c in df.columns]
-    if len(lowered) >= len(_UCI_PREFIXES) and all(
-        name.startswith(prefix) for name, prefix in zip(lowered, _UCI_PREFIXES, strict=False)
-    ):
-        renamed = df.iloc[:, : len(CONCRETE_COLUMNS)]
-        renamed.columns = list(CONCRETE_COLUMNS)
-        return renamed
+    renames = {}
+    for column in df.columns:
+        words = " ".join(str(column).lower().split())
+        for prefix, kaggle in _UCI_PREFIXES.items():
+            if words.startswith(prefix) and kaggle not in renames.values():
+                renames[column] = kaggle
+                break
+    if len(renames) == len(CONCRETE_COLUMNS):
+        return df.rename(columns=renames).loc[:, list(CONCRETE_COLUMNS)]
     raise UserError(
         f"{where}: columns {list(df.columns)} are neither the Kaggle names "
         f"({', '.join(CONCRETE_COLUMNS)}) nor the UCI sheet's"
     )
 
 
-def read_concrete(path: Path, expected_rows: int | None = None) -> pd.DataFrame:
-    """Read the concrete table (UCI .xls/.xlsx sheet or Kaggle concrete.csv) with Kaggle names."""
+def read_concrete(path: Path, expected_rows: int | None = None, source: str | None = None) -> pd.DataFrame:
+    """Read the concrete table (UCI .xls/.xlsx sheet or Kaggle concrete.csv) with Kaggle names.
+
+    Messages name ``source`` (where the file came from) if given, else ``path``.
+    """
+    where = source or str(path)
     try:
         if path.suffix.lower() in (".xls", ".xlsx"):
             df = pd.read_excel(path, engine="calamine")
         else:
             df = pd.read_csv(path, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise UserError(f"{path}: the file is empty") from None
+        raise UserError(f"{where}: the file is empty") from None
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UserError(f"{path}: not a readable table ({exc})".replace("\n", " ")) from None
-    df = _normalise_concrete_names(df, path)
-    _require_rows(df, expected_rows, path)
-    df = _require_numeric(df, CONCRETE_COLUMNS, path)
+        raise UserError(f"{where}: not a readable table ({exc})".replace("\n", " ")) from None
+    df = _normalise_concrete_names(df, where)
+    _require_rows(df, expected_rows, where)
+    df = _require_numeric(df, CONCRETE_COLUMNS, where)
     if df.isna().any().any():
         col = df.columns[df.isna().any()][0]
         row = int(df[col].isna().to_numpy().argmax())
-        raise UserError(f"{path}: column {col}, data row {row + 1} is empty")
+        raise UserError(f"{where}: column {col}, data row {row + 1} is empty")
+    _require_ranges(df, CONCRETE_RANGES, where)
+    if not (df["Age"] == df["Age"].round()).all():
+        row = int((df["Age"] != df["Age"].round()).to_numpy().argmax())
+        value = df["Age"].iloc[row]
+        raise UserError(f"{where}: column Age, data row {row + 1}: {_show(value)} is not a whole number of days")
     return df.astype({c: "float64" for c in CONCRETE_COLUMNS}).astype({"Age": "int64"})
 
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dlpipe import layout
 from dlpipe.backend import configure_backend
 from dlpipe.params import Params, TrainParams
 
@@ -18,12 +17,13 @@ def train_stage(
     arrays_file: Path,
     runs: Mapping[str, Mapping[str, Any]],
     title: str,
+    jax_cache: Path | None = None,
 ) -> dict[str, dict]:
     """Train ``runs`` on ``arrays_file`` under ``params.keras_backend``; write the stage's outputs."""
-    configure_backend(params.keras_backend, layout.JAX_CACHE_DIR)
+    configure_backend(params.keras_backend, jax_cache, training_process=True)
     # Keras is imported only now, after the backend is chosen.
+    from dlpipe.arrays import Arrays
     from dlpipe.experiment import Outputs, run_experiment
-    from dlpipe.features import Arrays
 
     return run_experiment(
         runs, Arrays.load(arrays_file), train, Outputs.for_stage(stage), title=title, seed=params.seed

@@ -10,7 +10,7 @@ from typing import TextIO
 import keras
 import pandas as pd
 
-from dlpipe.features import Arrays
+from dlpipe.arrays import Arrays
 
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss")
 

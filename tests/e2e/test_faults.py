@@ -1,0 +1,103 @@
+"""Faults: interrupted stages, damaged outputs. After each, the pipeline reruns to the same metrics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+OUTPUT_DIRS = ("metrics", "plots/train_dropout", "data/models", "data")
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temporary files or folders our atomic writers would leave if they failed to clean up."""
+    return [str(p.relative_to(root)) for d in OUTPUT_DIRS for p in (root / d).glob(".*.tmp")]
+
+
+def start_and_interrupt(clone, sig: int, whole_group: bool) -> tuple[int, str]:
+    """Start a forced `dvc repro` of train_dropout; signal it once training has begun."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"],
+        cwd=clone.path,
+        env=clone.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("[dropout] epoch"):
+            break
+    else:
+        pytest.fail("training never started:\n" + "".join(lines))
+    if whole_group:
+        os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does
+    else:
+        proc.send_signal(sig)  # dvc alone: its stage must not live on as an orphan
+    rest, _ = proc.communicate(timeout=120)
+    return proc.returncode, "".join(lines) + rest
+
+
+@pytest.fixture
+def long_clone(clone):
+    """The tiny pipeline, with enough epochs that a signal lands during training."""
+    params = clone.params()
+    params["train_dropout"]["epochs"] = 3000
+    clone.write_params(params)
+    clone.run("git", "commit", "-qam", "long training")
+    clone.dvc("repro")
+    return clone
+
+
+@pytest.mark.parametrize(("sig", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group):
+    clone = long_clone
+    undisturbed = (clone.path / "metrics/train_dropout.json").read_bytes()
+    code, output = start_and_interrupt(clone, sig, whole_group)
+    assert code != 0, output
+    deadline = time.monotonic() + 15
+    while any(
+        "train_dropout.py" in p
+        for p in subprocess.run(
+            ["pgrep", "-af", "stages/train_dropout.py"], capture_output=True, text=True
+        ).stdout.splitlines()
+    ):
+        assert time.monotonic() < deadline, "the stage outlived dvc"
+        time.sleep(0.2)
+    metrics = clone.path / "metrics/train_dropout.json"
+    assert not metrics.exists() or metrics.read_bytes() == undisturbed
+    models = clone.path / "data/models/train_dropout"
+    assert not models.exists() or sorted(p.name for p in models.iterdir()) == ["baseline.keras", "dropout.keras"]
+    assert leftovers(clone.path) == []
+    assert "Traceback" not in output
+
+    rerun = clone.dvc("repro").stdout
+    # Rerun, or restored from DVC's run-cache (the same params ran to completion before):
+    # either way DVC saw the stage was not complete.
+    assert "Running stage 'train_dropout'" in rerun or "Stage 'train_dropout' is cached" in rerun
+    assert metrics.read_bytes() == undisturbed
+
+
+def test_damaged_outputs_are_detected_and_rebuilt(clone):
+    clone.dvc("repro")
+    originals = {
+        rel: (clone.path / rel).read_bytes()
+        for rel in ("metrics/train_batchnorm.json", "data/processed/spotify.npz", "plots/train_dropout/dropout.csv")
+    }
+    for rel in originals:
+        path = clone.path / rel
+        path.write_bytes(path.read_bytes()[:-7] + b"garbage")
+    status = clone.dvc("status").stdout
+    assert "modified" in status and "Data and pipelines are up to date" not in status
+    clone.dvc("repro")
+    assert {rel: (clone.path / rel).read_bytes() for rel in originals} == originals
+    assert "Data and pipelines are up to date" in clone.dvc("status").stdout

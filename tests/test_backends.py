@@ -1,0 +1,46 @@
+"""The TensorFlow backend (the notebook's engine) passes the same model and training tests.
+
+Unit tests run on JAX in this process (a process has one Keras backend), so the TensorFlow run
+happens in a child pytest.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(os.environ.get("DLPIPE_TEST_BACKEND") == "tensorflow", reason="already the child run")
+def test_models_and_training_pass_on_tensorflow():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_models.py",
+            "tests/test_training.py",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DLPIPE_TEST_BACKEND": "tensorflow"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def test_backend_is_recorded_in_params_and_applied_before_keras(tmp_path):
+    code = (
+        "from dlpipe.backend import configure_backend; configure_backend('jax');"
+        "import keras, sys; print(keras.backend.backend(), 'tensorflow' in sys.modules and sys.modules['tensorflow'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["jax", "None"]  # and TensorFlow kept out of the JAX process

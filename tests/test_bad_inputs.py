@@ -1,0 +1,268 @@
+"""Every bad input ends in one clear line: the table of cases (input → expected message fragment).
+
+Adding a case is one line. Params cases edit a copy of the repository's params.yaml; data cases
+edit a small mirror with the real schemas; network cases ask a misbehaving server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from dlpipe.download import http_download
+from dlpipe.errors import UserError
+from dlpipe.params import FetchParams, validate_params
+from dlpipe.sources import fetch_sources
+from dlpipe.tables import CONCRETE_COLUMNS, read_concrete, read_spotify
+from tests.conftest import make_concrete, make_spotify
+from tests.helpers.http_faults import serving
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def setp(path: str, value):
+    """A params edit: set the dotted key ``path`` (None value with ``...`` deletes it)."""
+
+    def edit(p: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            p = p[key]
+        if value is ...:
+            del p[last]
+        else:
+            p[last] = value
+
+    return edit
+
+
+PARAMS_CASES = [
+    (setp("dropout", 1.0), "dropout: 1.0 is not allowed"),
+    (setp("dropout", -0.1), "dropout: -0.1 is not allowed"),
+    (setp("dropout", "abc"), "dropout: 'abc' is not allowed: Input should be a valid number"),
+    (setp("dropout", "0.5"), "dropout: '0.5' is not allowed"),
+    (setp("dropuot", 0.5), "dropuot: unknown key (a typo?)"),
+    (setp("train_dropout.learning_rate", 0), "train_dropout.learning_rate: 0 is not allowed"),
+    (
+        setp("train_dropout.optimizer", "adamm"),
+        "train_dropout.optimizer: 'adamm' is not allowed: Input should be 'adam'",
+    ),
+    (setp("train_batchnorm.loss", "maee"), "train_batchnorm.loss: 'maee' is not allowed"),
+    (setp("train_batchnorm.epochs", 0), "train_batchnorm.epochs: 0 is not allowed"),
+    (setp("train_dropout.batch_size", 0), "train_dropout.batch_size: 0 is not allowed"),
+    (setp("train_batchnorm.units", []), "train_batchnorm.units: [] is not allowed"),
+    (setp("train_batchnorm.units", [512, -1]), "train_batchnorm.units.1: -1 is not allowed"),
+    (setp("train_dropout.activation", "rleu"), "train_dropout.activation: 'rleu' is not allowed"),
+    (setp("group_split.spotify_train_size", 1.0), "group_split.spotify_train_size: 1.0 is not allowed"),
+    (setp("group_split.concrete_train_size", 0), "group_split.concrete_train_size: 0 is not allowed"),
+    (setp("seed", 1.5), "seed: 1.5 is not allowed: Input should be a valid integer"),
+    (setp("seed", "zero"), "seed: 'zero' is not allowed"),
+    (setp("keras_backend", "torch"), "keras_backend: 'torch' is not allowed: Input should be 'jax' or 'tensorflow'"),
+    (setp("preprocess.standardize_concrete", "yes"), "preprocess.standardize_concrete: 'yes' is not allowed"),
+    (setp("train_batchnorm.batchnorm", ...), "train_batchnorm.batchnorm: missing"),
+    (setp("train_dropout.steps_per_execution", 0), "train_dropout.steps_per_execution: 0 is not allowed"),
+    (setp("fetch.spotify.sha256", "abc"), "fetch.spotify.sha256: 'abc' is not allowed"),
+    (setp("fetch.concrete.url", "concrete.xls"), "fetch.concrete.url: 'concrete.xls' is not allowed"),
+]
+
+
+@pytest.mark.parametrize(("edit", "fragment"), PARAMS_CASES)
+def test_bad_params(edit, fragment):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    edit(params)
+    with pytest.raises(UserError) as info:
+        validate_params(params)
+    assert fragment in str(info.value)
+
+
+def spotify_edit(fn):
+    return ("spotify_songs.csv", fn)
+
+
+def concrete_edit(fn):
+    return ("concrete.csv", fn)
+
+
+def cell(column: str, value, row: int = 0):
+    def edit(df: pd.DataFrame) -> pd.DataFrame:
+        df[column] = df[column].astype(object)
+        df.loc[row, column] = value
+        return df
+
+    return edit
+
+
+DATA_CASES = [
+    (spotify_edit(lambda df: df.drop(columns="energy")), "spotify_songs.csv: missing column(s) energy"),
+    (spotify_edit(cell("tempo", "fast", 4)), "spotify_songs.csv: column tempo, data row 5: 'fast' is not a number"),
+    (spotify_edit(cell("danceability", 1.5, 2)), "column danceability, data row 3: 1.5 is outside [0.0, 1.0]"),
+    (spotify_edit(cell("track_popularity", 101)), "column track_popularity, data row 1: 101 is outside [0, 100]"),
+    (spotify_edit(cell("mode", 2, 9)), "column mode, data row 10: 2 is outside [0, 1]"),
+    (spotify_edit(lambda df: df.iloc[:0]), "spotify_songs.csv: the table has no data rows"),
+    (spotify_edit(lambda df: df.iloc[:-1]), "spotify_songs.csv: 299 data rows, expected 300"),
+    (spotify_edit(lambda df: None), "spotify_songs.csv: the file is empty"),
+    (spotify_edit(lambda df: b"track_id\n\xe9\xff\n"), "spotify_songs.csv: not a readable UTF-8 CSV"),
+    (concrete_edit(cell("Water", -1.0)), "concrete.csv: column Water, data row 1: -1.0 is outside [0.0, 10000.0]"),
+    (concrete_edit(cell("Age", 0, 3)), "concrete.csv: column Age, data row 4: 0 is outside [1, 365]"),
+    (concrete_edit(cell("Age", 2.5, 3)), "concrete.csv: column Age, data row 4: 2.5 is not a whole number of days"),
+    (concrete_edit(cell("Cement", None, 7)), "concrete.csv: column Cement, data row 8 is empty"),
+    (concrete_edit(cell("FlyAsh", "unknown", 1)), "concrete.csv: column FlyAsh, data row 2: 'unknown' is not a number"),
+    (concrete_edit(cell("FlyAsh", "n/a", 1)), "concrete.csv: column FlyAsh, data row 2 is empty"),
+    (concrete_edit(lambda df: df.rename(columns={"Water": "H2O"})), "are neither the Kaggle names"),
+    (concrete_edit(lambda df: df.iloc[:10]), "concrete.csv: 10 data rows, expected 120"),
+    ("sha256", "sha256 "),
+    ("fingerprint", "content fingerprint"),
+    ("missing", "spotify_songs.csv not found in FETCH_MIRROR"),
+]
+
+
+def write_case(mirror: Path, case) -> FetchParams:
+    mirror.mkdir()
+    spotify, concrete = make_spotify(), make_concrete()
+    fetch = {
+        "spotify": {"url": "https://example.org/spotify_songs.csv", "rows": 300},
+        "concrete": {"url": "https://example.org/concrete.csv", "rows": 120},
+    }
+    if case == "sha256":
+        fetch["spotify"]["sha256"] = "0" * 64
+    elif case == "fingerprint":
+        fetch["concrete"]["fingerprint"] = "0" * 64
+    elif case != "missing":
+        name, edit = case
+        frame = spotify if name == "spotify_songs.csv" else concrete
+        edited = edit(frame.copy())
+        if edited is None:
+            (mirror / name).write_bytes(b"")
+        elif isinstance(edited, bytes):
+            (mirror / name).write_bytes(edited)
+        else:
+            edited.to_csv(mirror / name, index=False)
+    for name, frame in (("spotify_songs.csv", spotify), ("concrete.csv", concrete)):
+        if not (mirror / name).exists() and not (case == "missing" and name == "spotify_songs.csv"):
+            frame.to_csv(mirror / name, index=False)
+    return FetchParams.model_validate(fetch)
+
+
+@pytest.mark.parametrize(("case", "fragment"), DATA_CASES)
+def test_bad_data(tmp_path, case, fragment):
+    params = write_case(tmp_path / "mirror", case)
+    with pytest.raises(UserError) as info:
+        fetch_sources(params, tmp_path / "raw", tmp_path / "mirror", stream=io.StringIO())
+    assert fragment in str(info.value)
+    assert str(tmp_path / "mirror") in str(info.value) and ".tmp" not in str(info.value)
+    assert not (tmp_path / "raw").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving() as url:
+        yield url
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/spotify_songs.csv"
+
+
+NETWORK_CASES = [
+    ("/missing.csv", "HTTP 404 Not Found; check the URL in params.yaml"),
+    ("/error500.csv", "failed after 3 attempts: HTTP 500"),
+    ("/always_cut.csv", "failed after 3 attempts: truncated body: 1000 of"),
+    ("/html.csv", "the server sent an HTML page, not the data file"),
+    ("refused", "connection refused by 127.0.0.1"),
+    ("http://nonexistent.invalid/spotify_songs.csv", "cannot resolve host nonexistent.invalid (DNS: no network?)"),
+]
+
+
+@pytest.mark.parametrize(("where", "fragment"), NETWORK_CASES)
+def test_bad_network(server, tmp_path, where, fragment):
+    url = _closed_port_url() if where == "refused" else where if where.startswith("http") else server + where
+    with pytest.raises(UserError) as info:
+        http_download(url, tmp_path / "f.csv", timeout=5, retries=2, sleep=lambda s: None)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_there_are_at_least_30_cases():
+    assert len(PARAMS_CASES) + len(DATA_CASES) + len(NETWORK_CASES) >= 30
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "crlf",
+        "bom",
+        "extra_and_reordered_columns",
+    ],
+)
+def test_harmless_variants_are_accepted(tmp_path, variant):
+    spotify, concrete = make_spotify(), make_concrete()
+    s_path, c_path = tmp_path / "spotify_songs.csv", tmp_path / "concrete.csv"
+    if variant == "extra_and_reordered_columns":
+        spotify = spotify.assign(comment="x").iloc[:, ::-1]
+        concrete = concrete.assign(source="lab").iloc[:, ::-1]
+    text_s, text_c = spotify.to_csv(index=False), concrete.to_csv(index=False)
+    if variant == "crlf":
+        text_s, text_c = text_s.replace("\n", "\r\n"), text_c.replace("\n", "\r\n")
+    encoding = "utf-8-sig" if variant == "bom" else "utf-8"
+    s_path.write_text(text_s, encoding=encoding, newline="")
+    c_path.write_text(text_c, encoding=encoding, newline="")
+    s = read_spotify(s_path, 300)
+    c = read_concrete(c_path, 120)
+    assert list(c.columns) == list(CONCRETE_COLUMNS)
+    assert s["track_popularity"].sum() == make_spotify()["track_popularity"].sum()
+    assert c["Cement"].sum() == pytest.approx(make_concrete()["Cement"].sum())
+
+
+def test_uci_excel_sheet_is_read(tmp_path):
+    mirror = ROOT.parent / "shared" / "data" / "Concrete_Data.xls"
+    if not mirror.exists():
+        pytest.skip("the UCI sheet is not in ../shared/data")
+    df = read_concrete(mirror, 1030)
+    assert list(df.columns) == list(CONCRETE_COLUMNS)
+    assert df["Age"].sum() == 47032 and df["Cement"].sum() == pytest.approx(289600.6)
+
+
+@pytest.mark.parametrize(
+    ("stage", "params_edit", "fragment"),
+    [
+        ("train_dropout", setp("dropout", 1.5), "dropout: 1.5 is not allowed"),
+        ("fetch", setp("fetch.spotify.rows", 0), "fetch.spotify.rows: 0 is not allowed"),
+        ("group_split", setp("seed", "x"), "seed: 'x' is not allowed"),
+    ],
+)
+def test_stage_cli_prints_one_line_without_traceback_and_imports_no_keras(tmp_path, stage, params_edit, fragment):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params_edit(params)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "stages" / f"{stage}.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    messages = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    assert proc.returncode == 1
+    assert messages[0] == f"{stage}: error: invalid params.yaml:" and fragment in messages[1]
+    assert "Traceback" not in proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert not {"keras", "tensorflow", "jax"} & imported
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_hash_helper_is_the_one_fetch_uses(tmp_path):
+    # Guards the sha256 case above: the digest is of the bytes, not of parsed content.
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    from dlpipe.download import sha256_of
+
+    assert sha256_of(path) == hashlib.sha256(b"abc").hexdigest()

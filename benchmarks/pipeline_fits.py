@@ -44,9 +44,9 @@ def main() -> None:
     fits = {}
     for name, (train, arrays_file, variant) in runs.items():
         arrays = Arrays.load(Path(arrays_file))
-        seed_everything(params.seed)
+        seed_everything(params.seeds[0])
         model = compile_model(
-            build_mlp(arrays.n_inputs, train.units, activation=train.activation, seed=params.seed, **variant),
+            build_mlp(arrays.n_inputs, train.units, activation=train.activation, seed=params.seeds[0], **variant),
             train.optimizer,
             train.learning_rate,
             train.loss,

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from dlpipe.summary import finite_history, summarize
+from dlpipe.summary import finite_history, mean_history, summarize, summarize_seeds
 
 
 def history(loss, val_loss):
@@ -40,3 +40,24 @@ def test_infinite_validation_loss_counts_as_divergence():
     h = history([1.0, 0.9], [2.0, math.inf])
     assert len(finite_history(h)) == 1
     assert summarize(h)["diverged_at_epoch"] == 2
+
+
+def test_one_seed_summary_is_unchanged():
+    one = summarize(history([0.5, 0.4], [0.6, 0.5]))
+    assert summarize_seeds({7: one}) == one
+
+
+def test_seeds_combine_finite_numbers_and_count_divergence():
+    ok = summarize(history([0.5, 0.4], [0.6, 0.5]))
+    bad = summarize(history([math.nan], [math.nan]))
+    combined = summarize_seeds({0: ok, 1: bad, 2: summarize(history([0.5, 0.3], [0.6, 0.7]))})
+    assert combined["seeds"] == 3 and combined["diverged"] is True and combined["diverged_seeds"] == 1
+    assert combined["min_val_loss"] == pytest.approx(0.55) and combined["min_val_loss_std"] == pytest.approx(0.0707107)
+    assert set(combined["per_seed"]) == {"0", "1", "2"}
+    json.dumps(combined, allow_nan=False)
+
+
+def test_mean_history_averages_the_seeds_still_finite():
+    curve = mean_history({0: history([1.0, 0.5], [2.0, 1.0]), 1: history([3.0, math.nan], [4.0, math.nan])})
+    assert curve["loss"].tolist() == [2.0, 0.5] and curve["seeds"].tolist() == [2, 1]
+    assert curve["loss_std"].tolist() == pytest.approx([2**0.5, 0.0])

@@ -35,7 +35,7 @@ def outputs(root) -> Outputs:
 
 
 def run(root, arrays, train, runs, seed=0):
-    return run_experiment(runs, arrays, train, outputs(root), title="t", seed=seed, stream=io.StringIO())
+    return run_experiment(runs, arrays, train, outputs(root), title="t", seeds=[seed], stream=io.StringIO())
 
 
 def test_experiment_writes_models_metrics_curves_and_figure(tmp_path):
@@ -71,3 +71,21 @@ def test_divergence_is_recorded_and_stops_only_that_run(tmp_path):
     assert metrics["baseline"]["epochs_trained"] == metrics["baseline"]["diverged_at_epoch"] < 4
     json.loads((tmp_path / "metrics.json").read_text())  # strict JSON: no NaN tokens
     assert "nan" not in (tmp_path / "plots" / "baseline.csv").read_text().lower()
+
+
+def test_several_seeds_give_mean_std_and_each_seeds_own_result(tmp_path):
+    runs = {"dropout": {"dropout": 0.3}}
+    single = {s: run(tmp_path / f"s{s}", linear_arrays(), train_params(), runs, seed=s)["dropout"] for s in (0, 1)}
+    both = run_experiment(
+        runs, linear_arrays(), train_params(), outputs(tmp_path / "both"), title="t", seeds=[0, 1], stream=io.StringIO()
+    )["dropout"]
+    # Each seed's result is exactly what a one-seed run with that seed gives.
+    assert both["per_seed"] == {"0": single[0], "1": single[1]}
+    values = [single[0]["min_val_loss"], single[1]["min_val_loss"]]
+    assert both["min_val_loss"] == pytest.approx(sum(values) / 2)
+    assert both["min_val_loss_std"] == pytest.approx(abs(values[0] - values[1]) / 2**0.5)
+    assert both["seeds"] == 2 and both["diverged"] is False and both["diverged_seeds"] == 0
+    header = (tmp_path / "both/plots/dropout.csv").read_text().splitlines()[0]
+    assert header == "epoch,loss,val_loss,loss_std,val_loss_std,seeds"
+    models = sorted(p.name for p in (tmp_path / "both/models").iterdir())
+    assert models == ["dropout_seed0.keras", "dropout_seed1.keras"]

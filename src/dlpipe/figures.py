@@ -11,26 +11,34 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from dlpipe.summary import finite_history
 
-
-def plot_loss_curves(histories: Mapping[str, pd.DataFrame], title: str, ylabel: str, path: Path) -> None:
+def plot_loss_curves(
+    curves: Mapping[str, pd.DataFrame],
+    title: str,
+    ylabel: str,
+    path: Path,
+    diverged_at: Mapping[str, int] | None = None,
+) -> None:
     """Draw train (dashed) and validation (solid) loss of each run on one axes; save as PNG.
 
-    A run that diverged is drawn up to the last finite epoch and says so in the legend.
+    ``curves`` hold the finite epochs of each run (``epoch``, ``loss``, ``val_loss``; with
+    several seeds also ``loss_std`` and ``val_loss_std``, drawn as a ±1 std band around the
+    mean). A run listed in ``diverged_at`` says so in the legend.
     """
+    diverged_at = diverged_at or {}
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100, layout="constrained")
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for colour, (name, history) in zip(colours, histories.items(), strict=False):
-        finite = finite_history(history)
-        if len(finite) < len(history):
-            # Marks where the run stopped; an invisible line if it diverged in the first epoch.
-            stop = int(history["epoch"].iloc[len(finite)])
-            ax.plot([], [], ":", color=colour, label=f"{name}: diverged at epoch {stop} (NaN/inf loss)")
-        if finite.empty:
+    for colour, (name, curve) in zip(colours, curves.items(), strict=False):
+        if name in diverged_at:
+            # An entry even when nothing finite is left to draw (diverged in the first epoch).
+            ax.plot([], [], ":", color=colour, label=f"{name}: diverged at epoch {diverged_at[name]} (NaN/inf loss)")
+        if curve.empty:
             continue
-        ax.plot(finite["epoch"], finite["loss"], "--", color=colour, label=f"{name} loss")
-        ax.plot(finite["epoch"], finite["val_loss"], "-", color=colour, label=f"{name} val_loss")
+        for column, style in (("loss", "--"), ("val_loss", "-")):
+            ax.plot(curve["epoch"], curve[column], style, color=colour, label=f"{name} {column}")
+            if f"{column}_std" in curve:
+                low, high = curve[column] - curve[f"{column}_std"], curve[column] + curve[f"{column}_std"]
+                ax.fill_between(curve["epoch"], low, high, color=colour, alpha=0.15, linewidth=0)
     ax.set(title=title, xlabel="epoch", ylabel=ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dlpipe.errors import UserError
 
@@ -81,6 +81,7 @@ class Params(_Strict):
     """The whole params.yaml."""
 
     seed: Annotated[int, Field(ge=0, lt=2**32)]
+    seeds: Annotated[list[Annotated[int, Field(ge=0, lt=2**31)]], Field(min_length=1, max_length=100)]
     dropout: Annotated[float, Field(ge=0, lt=1)]
     keras_backend: Literal["jax", "tensorflow"]
     fetch: FetchParams
@@ -88,6 +89,13 @@ class Params(_Strict):
     preprocess: PreprocessParams
     train_dropout: TrainParams
     train_batchnorm: BatchnormTrainParams
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("seeds must be distinct")
+        return seeds
 
 
 def _describe(error: dict) -> str:

@@ -26,5 +26,5 @@ def train_stage(
     from dlpipe.experiment import Outputs, run_experiment
 
     return run_experiment(
-        runs, Arrays.load(arrays_file), train, Outputs.for_stage(stage), title=title, seed=params.seed
+        runs, Arrays.load(arrays_file), train, Outputs.for_stage(stage), title=title, seeds=params.seeds
     )

@@ -1,0 +1,159 @@
+"""The offline plots page in a real browser with every network request blocked: what gets drawn.
+
+In a temporary clone: `dvc repro`, commit, change `dropout`, `dvc repro` again, then
+`python -m dlpipe.plots_page --rev HEAD`, and open the page in headless Chromium (Playwright).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install -y chromium chromium-driver"
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None, reason="playwright missing: pip install playwright"
+    ),
+]
+
+# Everything the browser saw of each chart, in one round trip.
+COLLECT = """() => [...document.querySelectorAll(".chart")].map((chart) => ({
+  heading: chart.parentElement.querySelector("h2").textContent,
+  svgs: chart.querySelectorAll("svg.marks").length,  // the chart; the actions button is an svg too
+  lines: [...chart.querySelectorAll("svg.marks g.mark-line path")].map((path) => ({
+    layer: path.parentElement.getAttribute("class"),
+    stroke: path.getAttribute("stroke"),
+    d: path.getAttribute("d") || "",
+  })),
+  title: [...chart.querySelectorAll("g.role-title-text text")].map((t) => t.textContent),
+  axisTitles: [...chart.querySelectorAll("g.role-axis-title text")].map((t) => t.textContent),
+  legend: [...chart.querySelectorAll("g.role-legend-label text")].map((t) => t.textContent),
+}))"""
+
+
+def top_level_plots(repo: Path) -> dict[str, dict]:
+    """Plot id -> definition, from the clone's dvc.yaml."""
+    entries = yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]
+    return {plot_id: definition for entry in entries for plot_id, definition in entry.items()}
+
+
+def series_with_data(repo: Path, definition: dict) -> list[str]:
+    """The file::field series of a plot whose CSV has rows (a run that diverged at once has none)."""
+    series = []
+    for path, fields in definition["y"].items():
+        with (repo / path).open() as f:
+            if list(csv.DictReader(f)):
+                series += [f"{Path(path).name}::{field}" for field in fields]
+    return series
+
+
+def open_offline(page_file: Path, screenshot: Path) -> tuple[str, str, list[dict], list[str], list[str]]:
+    """Open the page with the network cut off; return title, heading, charts, blocked requests, console problems."""
+    from playwright.sync_api import ConsoleMessage, Route, sync_playwright
+
+    blocked: list[str] = []
+    problems: list[str] = []
+
+    def only_files(route: Route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    def note(message: ConsoleMessage) -> None:
+        # Errors, and the warning vega-embed gives for a spec older than its Vega-Lite (DVC's are v5).
+        if message.type == "error" or "Vega-Lite v5" in message.text:
+            problems.append(f"{message.type}: {message.text}")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            context.set_offline(True)
+            context.route("**/*", only_files)
+            page = context.new_page()
+            page.on("console", note)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.goto(page_file.as_uri())
+            page.wait_for_selector("body[data-rendered]", timeout=60_000)
+            assert page.get_attribute("body", "data-rendered") == "ok", page.inner_text("body")[:500]
+            charts = page.evaluate(COLLECT)
+            page.screenshot(path=str(screenshot), full_page=True)
+            return page.title(), page.inner_text("h1"), charts, blocked, problems
+        finally:
+            browser.close()
+
+
+def test_offline_page_draws_both_revisions_of_each_top_level_plot(clone, tmp_path: Path):
+    clone.dvc("repro")
+    clone.run("git", "add", "-A")
+    clone.run("git", "commit", "-q", "-m", "results")
+    head = clone.run("git", "rev-parse", "--short", "HEAD").stdout.strip()
+    params = clone.params()
+    params["dropout"] = 0.1 if params["dropout"] != 0.1 else 0.5
+    clone.write_params(params)
+    clone.dvc("repro")
+
+    out = tmp_path / "offline"
+    clone.run(sys.executable, "-m", "dlpipe.plots_page", "--rev", "HEAD", "--out", str(out))
+    bad = clone.run(
+        sys.executable, "-m", "dlpipe.plots_page", "--rev", "no-such-rev", "--out", str(tmp_path / "bad"), check=False
+    )
+    assert bad.returncode == 1 and bad.stdout.splitlines() == [
+        "plots_page: error: `dvc plots diff no-such-rev --json` failed: unknown Git revision 'no-such-rev'"
+    ]
+    assert not (tmp_path / "bad").exists()
+
+    screenshot = tmp_path / "offline_page.png"
+    title, heading, charts, blocked, problems = open_offline(out / "index.html", screenshot)
+    print(f"\nscreenshot of the offline page: {screenshot}")
+
+    assert blocked == [] and problems == []
+    assert title == heading == f"Loss curves: workspace vs HEAD ({head})"
+    plots = top_level_plots(clone.path)
+    assert [c["heading"] for c in charts] == list(plots)  # the top-level plots only, in dvc.yaml order
+    for chart, (plot_id, definition) in zip(charts, plots.items(), strict=True):
+        series = series_with_data(clone.path, definition)
+        assert chart["svgs"] == 1
+        assert chart["title"] == [definition["title"]]
+        assert chart["axisTitles"] == [definition["x_label"], definition["y_label"]]
+        assert chart["legend"][:2] == ["workspace", "HEAD"]
+        assert set(chart["legend"][2:]) == {
+            f"{Path(p).name}::{f}" for p, fields in definition["y"].items() for f in fields
+        }
+        # DVC's `linear` template draws each series twice: smoothed, and raw at 20 % opacity.
+        layers = Counter(line["layer"] for line in chart["lines"])
+        assert len(layers) == 2 and set(layers.values()) == {2 * len(series)}, (plot_id, layers)
+        assert all(line["d"].startswith("M") and "NaN" not in line["d"] for line in chart["lines"])
+        # One colour per revision; the changed `dropout` shows in its own chart and nowhere else.
+        drawn: dict[str, set[str]] = defaultdict(set)
+        for line in chart["lines"]:
+            drawn[line["stroke"]].add(line["d"])
+        assert len(drawn) == 2
+        workspace, committed = drawn.values()
+        assert (workspace != committed) == (plot_id == "dropout_loss"), plot_id
+
+    dropout_chart = charts[list(plots).index("dropout_loss")]
+    assert len(dropout_chart["lines"]) == 2 * 8  # train/validation x 2 runs x 2 revisions, in 2 layers
+    assert screenshot.stat().st_size > 10_000

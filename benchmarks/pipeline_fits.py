@@ -62,7 +62,6 @@ def main() -> None:
             batch_size=train.batch_size,
             epochs=epochs,
             label=name,
-            stream=None,
             stop_on_divergence=False,
         )
         fits[name] = {"seconds": time.perf_counter() - t0, **summarize(history)}

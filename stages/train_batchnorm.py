@@ -18,6 +18,7 @@ def main() -> None:
         layout.CONCRETE_ARRAYS,
         runs={"batchnorm": {"batchnorm": train.batchnorm}, "baseline": {"batchnorm": False}},
         jax_cache=layout.jax_cache_dir(os.environ),
+        progress=os.environ.get("DLPIPE_PROGRESS", "auto"),
         title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
     )
 

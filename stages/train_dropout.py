@@ -17,6 +17,7 @@ def main() -> None:
         layout.SPOTIFY_ARRAYS,
         runs={"dropout": {"dropout": params.dropout}, "baseline": {"dropout": 0.0}},
         jax_cache=layout.jax_cache_dir(os.environ),
+        progress=os.environ.get("DLPIPE_PROGRESS", "auto"),
         title=f"Spotify popularity: Dropout({params.dropout}) vs no Dropout",
     )
 

@@ -86,3 +86,20 @@ def test_mirror_must_be_a_folder(tmp_path):
     assert resolve_mirror(str(tmp_path)) == tmp_path.resolve()
     with pytest.raises(UserError, match="is not a folder"):
         resolve_mirror(str(tmp_path / "nope"))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_network_downloads_show_a_byte_bar_on_a_terminal_only():
+    from dlpipe.sources import _download_bar
+
+    screen = _Terminal()
+    with _download_bar(screen, "spotify_songs.csv") as update:
+        update(4096, 8192)
+        update(8192, 8192)
+    assert "spotify_songs.csv: 100%" in screen.getvalue() and "8.00k/8.00k" in screen.getvalue()
+    with _download_bar(io.StringIO(), "x") as update:
+        assert update is None

@@ -1,4 +1,3 @@
-import io
 import json
 
 import numpy as np
@@ -35,7 +34,7 @@ def outputs(root) -> Outputs:
 
 
 def run(root, arrays, train, runs, seed=0):
-    return run_experiment(runs, arrays, train, outputs(root), title="t", seeds=[seed], stream=io.StringIO())
+    return run_experiment(runs, arrays, train, outputs(root), title="t", seeds=[seed])
 
 
 def test_experiment_writes_models_metrics_curves_and_figure(tmp_path):
@@ -76,9 +75,9 @@ def test_divergence_is_recorded_and_stops_only_that_run(tmp_path):
 def test_several_seeds_give_mean_std_and_each_seeds_own_result(tmp_path):
     runs = {"dropout": {"dropout": 0.3}}
     single = {s: run(tmp_path / f"s{s}", linear_arrays(), train_params(), runs, seed=s)["dropout"] for s in (0, 1)}
-    both = run_experiment(
-        runs, linear_arrays(), train_params(), outputs(tmp_path / "both"), title="t", seeds=[0, 1], stream=io.StringIO()
-    )["dropout"]
+    both = run_experiment(runs, linear_arrays(), train_params(), outputs(tmp_path / "both"), title="t", seeds=[0, 1])[
+        "dropout"
+    ]
     # Each seed's result is exactly what a one-seed run with that seed gives.
     assert both["per_seed"] == {"0": single[0], "1": single[1]}
     values = [single[0]["min_val_loss"], single[1]["min_val_loss"]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from dlpipe.backend import seed_everything
 from dlpipe.figures import plot_loss_curves
 from dlpipe.models import build_mlp, compile_model
 from dlpipe.params import TrainParams
+from dlpipe.progress import Progress, summary_table
 from dlpipe.summary import mean_history, summarize, summarize_seeds
 from dlpipe.training import fit
 
@@ -50,7 +50,8 @@ def run_experiment(
     outputs: Outputs,
     title: str,
     seeds: Sequence[int],
-    stream: TextIO | None = sys.stderr,
+    progress: Progress | None = None,
+    report: TextIO | None = None,
 ) -> dict[str, dict]:
     """Train each named run once per seed with the same settings, then write all outputs.
 
@@ -64,7 +65,8 @@ def run_experiment(
     are the run's own.
 
     Nothing is written until every run has finished, and each file is written atomically, so
-    an interrupted stage leaves no partial output. Returns the metrics per run.
+    an interrupted stage leaves no partial output. ``progress`` shows each run as it trains;
+    ``report`` gets the end-of-stage summary table. Returns the metrics per run.
     """
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     models: dict[str, keras.Model] = {}
@@ -77,7 +79,7 @@ def run_experiment(
             model = compile_model(network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution)
             label = name if len(seeds) == 1 else f"{name} seed {seed}"
             histories[name][seed] = fit(
-                model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=label, stream=stream
+                model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=label, progress=progress
             )
             models[name if len(seeds) == 1 else f"{name}_seed{seed}"] = model
     metrics = {
@@ -96,6 +98,8 @@ def run_experiment(
         plot_loss_curves(curves, title, f"loss ({train.loss})", tmp, diverged_at=_first_divergence(metrics))
     with atomic_path(outputs.metrics_file) as tmp:
         tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    if report is not None:
+        print(f"\n{title}\n{summary_table(metrics)}\n", file=report, flush=True)
     return metrics
 
 

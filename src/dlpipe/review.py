@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from dlpipe.atomic import atomic_path
+from dlpipe.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.errors import UserError, run_cli
+from dlpipe.spec_figures import render_spec_figures
 
 WORKSPACE = "workspace"
 STAGES = {"train_dropout": ("dropout", "baseline"), "train_batchnorm": ("batchnorm", "baseline")}
@@ -129,9 +131,9 @@ def param_changes(old: str, new: str | None, cwd: Path = Path()) -> list[tuple[s
     return sorted(rows)
 
 
-def curves(old: str, new: str | None, cwd: Path = Path()) -> dict[str, dict[tuple[str, str], list[dict]]]:
-    """Per stage, the rows of each (revision, run) curve, from `dvc plots diff --json`."""
-    data = dvc_json("plots", "diff", *revs(old, new), cwd=cwd).get("data", {})
+def curves(answer: Mapping[str, Any]) -> dict[str, dict[tuple[str, str], list[dict]]]:
+    """Per stage, the rows of each (revision, run) curve, from the answer of `dvc plots diff --json`."""
+    data = answer.get("data", {})
     out: dict[str, dict[tuple[str, str], list[dict]]] = {}
     for stage, plot_id in PLOT_IDS.items():
         series: dict[tuple[str, str], dict[int, dict]] = {}
@@ -296,7 +298,8 @@ def write_report(old: str, new: str | None, out: Path, sweep: str | None = None,
     changes = metric_changes(old, new, cwd)
     if not changes:
         raise UserError(f"no metrics to compare between {old} and {new_label}; run `dvc repro` first")
-    series = curves(old, new, cwd)
+    plots_answer = dvc_json("plots", "diff", *revs(old, new), cwd=cwd)
+    series = curves(plots_answer)
     with atomic_path(out) as tmp:
         tmp.mkdir()
         lines = [f"# Review: `{old}` → `{new_label}`", "", "## Params that changed", ""]
@@ -331,6 +334,12 @@ def write_report(old: str, new: str | None, out: Path, sweep: str | None = None,
                 name = f"{stage}-{run}.png"
                 draw_run_figure(stage, run, ordered, tmp / name, "loss (MAE)")
                 lines.append(f"![{stage} {run}: train and validation loss, {old} vs {new_label}]({name})")
+        # The same charts as `dvc plots diff` draws them (DVC's own Vega-Lite specs, rendered to PNG).
+        specs = select_top_level(plots_answer, top_level_plot_ids(cwd / "dvc.yaml")).specs
+        lines += ["", "As `dvc plots diff` draws them:", ""]
+        for path in render_spec_figures(specs, tmp):
+            if path.suffix == ".png":
+                lines.append(f"![{path.stem}]({path.name})")
         lines += ["", "## The notebook's questions", "", "### Does Dropout reduce overfitting here?", ""]
         lines += [f"- `{new_label}`: {answer_dropout(changes, 'new')}", f"- `{old}`: {answer_dropout(changes, 'old')}"]
         lines += ["", "### Does BatchNormalization let the network train on the unstandardised data?", ""]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
+
+from tqdm import tqdm
 
 from dlpipe.atomic import atomic_path
 from dlpipe.download import fetch_to, file_name, sha256_of
@@ -29,6 +33,21 @@ def _origin(url: str, mirror: Path | None) -> str:
     return str(mirror / file_name(url)) if mirror else url
 
 
+@contextmanager
+def _download_bar(stream: TextIO | None, name: str) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A byte-count bar for a network download, on a terminal only (logs get the start line)."""
+    if stream is None or not stream.isatty():
+        yield None
+        return
+    with tqdm(desc=name, unit="B", unit_scale=True, unit_divisor=1024, file=stream, leave=True) as bar:
+
+        def update(got: int, total: int | None) -> None:
+            bar.total = total
+            bar.update(got - bar.n)
+
+        yield update
+
+
 def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream: TextIO | None = sys.stderr) -> None:
     """Write ``out_dir/spotify_songs.csv`` (the verified bytes) and ``out_dir/concrete.csv``
     (the verified table with the Kaggle column names). All or nothing."""
@@ -39,7 +58,8 @@ def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream
         spotify = tmp / "spotify_songs.csv"
         if stream:
             print(f"fetch: spotify from {where}", file=stream, flush=True)
-        fetch_to(fetch.spotify.url, spotify, mirror)
+        with _download_bar(None if mirror else stream, spotify.name) as progress:
+            fetch_to(fetch.spotify.url, spotify, mirror, progress=progress)
         if fetch.spotify.sha256 is not None:
             got = sha256_of(spotify)
             if got != fetch.spotify.sha256:
@@ -54,7 +74,8 @@ def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream
         download.parent.mkdir()
         if stream:
             print(f"fetch: concrete from {where}", file=stream, flush=True)
-        fetch_to(fetch.concrete.url, download, mirror)
+        with _download_bar(None if mirror else stream, download.name) as progress:
+            fetch_to(fetch.concrete.url, download, mirror, progress=progress)
         table = read_concrete(download, fetch.concrete.rows, _origin(fetch.concrete.url, mirror))
         got = concrete_fingerprint(table)
         if fetch.concrete.fingerprint is not None and got != fetch.concrete.fingerprint:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
-import time
-from typing import TextIO
 
 import keras
 import pandas as pd
 
 from dlpipe.arrays import Arrays
+from dlpipe.progress import Progress
 
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss")
 
@@ -22,19 +20,11 @@ class EpochLog(keras.callbacks.Callback):
     crash: the epoch is recorded and training stops there.
     """
 
-    def __init__(
-        self, label: str, every: int = 10, stream: TextIO | None = sys.stderr, stop_on_divergence: bool = True
-    ) -> None:
+    def __init__(self, progress: Progress, stop_on_divergence: bool = True) -> None:
         super().__init__()
+        self.progress = progress
         self.stop_on_divergence = stop_on_divergence
-        self.label = label
-        self.every = every
-        self.stream = stream
         self.rows: list[dict[str, float]] = []
-        self._start = 0.0
-
-    def on_train_begin(self, logs=None) -> None:
-        self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
@@ -47,14 +37,7 @@ class EpochLog(keras.callbacks.Callback):
         diverged = not (math.isfinite(row["loss"]) and math.isfinite(row["val_loss"]))
         if diverged and self.stop_on_divergence:
             self.model.stop_training = True
-        if self.stream is not None and (diverged or row["epoch"] % self.every == 0):
-            note = "  diverged: stopping" if diverged and self.stop_on_divergence else ""
-            print(
-                f"[{self.label}] epoch {row['epoch']}: loss {row['loss']:.4f}, "
-                f"val_loss {row['val_loss']:.4f} ({time.perf_counter() - self._start:.1f} s){note}",
-                file=self.stream,
-                flush=True,
-            )
+        self.progress.epoch(row["epoch"], row["loss"], row["val_loss"], diverged and self.stop_on_divergence)
 
 
 def fit(
@@ -64,7 +47,7 @@ def fit(
     batch_size: int,
     epochs: int,
     label: str,
-    stream: TextIO | None = sys.stderr,
+    progress: Progress | None = None,
     stop_on_divergence: bool = True,
 ) -> pd.DataFrame:
     """Train ``model`` with validation after every epoch; return the history as a table.
@@ -73,15 +56,20 @@ def fit(
     diverged run ends with the first epoch whose loss is NaN or infinite, unless
     ``stop_on_divergence`` is off (the benchmark uses that to time all the notebook's epochs).
     """
-    log = EpochLog(label, stream=stream, stop_on_divergence=stop_on_divergence)
-    model.fit(
-        arrays.x_train,
-        arrays.y_train,
-        validation_data=(arrays.x_valid, arrays.y_valid),
-        batch_size=batch_size,
-        epochs=epochs,
-        shuffle=True,
-        verbose=0,
-        callbacks=[log],
-    )
+    progress = progress or Progress()
+    log = EpochLog(progress, stop_on_divergence=stop_on_divergence)
+    progress.start(label, epochs)
+    try:
+        model.fit(
+            arrays.x_train,
+            arrays.y_train,
+            validation_data=(arrays.x_valid, arrays.y_valid),
+            batch_size=batch_size,
+            epochs=epochs,
+            shuffle=True,
+            verbose=0,
+            callbacks=[log],
+        )
+    finally:
+        progress.close()
     return pd.DataFrame(log.rows, columns=list(HISTORY_COLUMNS))

@@ -65,8 +65,17 @@ def test_review_report_of_two_commits(two_commits):
     assert row in report
     assert "| train_dropout | baseline | min_val_loss |" in report and "| same |" in report
     figures = sorted(p.name for p in (clone.path / "review").glob("*.png"))
-    assert figures == ["train_batchnorm-baseline.png", "train_batchnorm-batchnorm.png",
-                       "train_dropout-baseline.png", "train_dropout-dropout.png"]
+    assert figures == [
+        "batchnorm_loss.png",
+        "dropout_loss.png",
+        "train_batchnorm-baseline.png",
+        "train_batchnorm-batchnorm.png",
+        "train_dropout-baseline.png",
+        "train_dropout-dropout.png",
+    ]
+    # DVC's own charts, as SVG too: both revisions are in the dropout chart.
+    svg = (clone.path / "review/dropout_loss.svg").read_text()
+    assert "HEAD~1" in svg and "HEAD" in svg
     assert all((clone.path / "review" / f).read_bytes().startswith(PNG) for f in figures)
     for f in figures:
         assert f"]({f})" in report

@@ -1,0 +1,104 @@
+"""What a person sees while training: a live bar on a terminal, plain lines in logs, a table at the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from typing import Literal, TextIO
+
+from tqdm import tqdm
+
+Mode = Literal["auto", "bar", "lines", "off"]
+MODES: tuple[Mode, ...] = ("auto", "bar", "lines", "off")
+
+
+class Progress:
+    """Progress of one run, one epoch at a time. This base class shows nothing."""
+
+    def start(self, label: str, epochs: int) -> None:
+        """A run begins."""
+
+    def epoch(self, epoch: int, loss: float, val_loss: float, diverged: bool) -> None:
+        """An epoch ended (1-based)."""
+
+    def close(self) -> None:
+        """The run ended (finished, diverged or interrupted)."""
+
+
+class LineProgress(Progress):
+    """One plain line every ``every`` epochs (and at divergence): for CI and `dvc queue logs`."""
+
+    def __init__(self, stream: TextIO, every: int = 10) -> None:
+        self.stream, self.every = stream, every
+        self.label, self.epochs, self._start = "", 0, 0.0
+
+    def start(self, label: str, epochs: int) -> None:
+        self.label, self.epochs, self._start = label, epochs, time.perf_counter()
+
+    def epoch(self, epoch: int, loss: float, val_loss: float, diverged: bool) -> None:
+        if diverged or epoch % self.every == 0 or epoch == self.epochs:
+            note = "  diverged: stopping" if diverged else ""
+            print(
+                f"[{self.label}] epoch {epoch}/{self.epochs}: loss {loss:.4f}, val_loss {val_loss:.4f} "
+                f"({time.perf_counter() - self._start:.1f} s){note}",
+                file=self.stream,
+                flush=True,
+            )
+
+
+class BarProgress(Progress):
+    """A tqdm bar per run with epoch, loss, val_loss, elapsed and time left."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.bar: tqdm | None = None
+
+    def start(self, label: str, epochs: int) -> None:
+        self.bar = tqdm(total=epochs, desc=label, unit="epoch", file=self.stream, leave=True)
+
+    def epoch(self, epoch: int, loss: float, val_loss: float, diverged: bool) -> None:
+        if self.bar is None:
+            return
+        self.bar.set_postfix(loss=f"{loss:.4f}", val_loss=f"{val_loss:.4f}", refresh=False)
+        self.bar.update(1)
+        if diverged:
+            self.bar.set_description_str(f"{self.bar.desc} diverged")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def make_progress(mode: str = "auto", stream: TextIO | None = None) -> Progress:
+    """The display for ``mode``: ``auto`` is a bar on a terminal and lines otherwise; ``off`` is silent."""
+    if mode not in MODES:
+        raise ValueError(f"progress mode {mode!r} is not one of {', '.join(MODES)}")
+    stream = sys.stderr if stream is None else stream
+    if mode == "off":
+        return Progress()
+    if mode == "bar" or (mode == "auto" and stream.isatty()):
+        return BarProgress(stream)
+    return LineProgress(stream)
+
+
+def summary_table(metrics: Mapping[str, Mapping]) -> str:
+    """The end-of-stage table: per run, min val loss and its epoch, final losses, gap, divergence."""
+
+    def num(m: Mapping, key: str) -> str:
+        return f"{m[key]:.4f}" if key in m else "–"
+
+    rows = [("run", "min val_loss (epoch)", "final loss", "final val_loss", "overfitting gap", "diverged")]
+    for run, m in metrics.items():
+        best = f"{m['min_val_loss']:.4f} ({m['min_val_loss_epoch']:g})" if "min_val_loss" in m else "–"
+        diverged = (
+            f"yes, epoch {m['diverged_at_epoch']}"
+            if m.get("diverged_at_epoch")
+            else (f"{m['diverged_seeds']} of {m['seeds']} seeds" if m.get("diverged_seeds") else "no")
+        )
+        rows.append((run, best, num(m, "final_loss"), num(m, "final_val_loss"), num(m, "overfitting_gap"), diverged))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

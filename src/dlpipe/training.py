@@ -11,6 +11,7 @@ from dlpipe.arrays import Arrays
 from dlpipe.progress import Progress
 
 HISTORY_COLUMNS = ("epoch", "loss", "val_loss")
+VALIDATION_BATCH_CAP = 65536
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -65,6 +66,10 @@ def fit(
             arrays.y_train,
             validation_data=(arrays.x_valid, arrays.y_valid),
             batch_size=batch_size,
+            # The validation loss is the same mean whatever the batching; one batch (up to a cap)
+            # means one compiled evaluation program instead of two (full and last partial batch)
+            # and one call per epoch instead of dozens.
+            validation_batch_size=min(len(arrays.x_valid), VALIDATION_BATCH_CAP),
             epochs=epochs,
             shuffle=True,
             verbose=0,

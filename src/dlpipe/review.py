@@ -148,37 +148,23 @@ def curves(answer: Mapping[str, Any]) -> dict[str, dict[tuple[str, str], list[di
 # ---------------------------------------------------------------- figures
 
 
-def draw_run_figure(stage: str, run: str, by_rev: Mapping[str, list[dict]], path: Path, ylabel: str) -> None:
-    """One run's train (dashed) and validation (solid) loss in each revision, with ±1 std bands."""
-    import matplotlib
+def draw_run_figure(
+    stage: str, run: str, by_rev: Mapping[str, list[dict]], path: Path, ylabel: str, diverged_at: Mapping[str, int]
+) -> None:
+    """One run's train (dashed) and validation (solid) loss in each revision, with ±1 std bands:
+    the stages' own figure (:func:`dlpipe.figures.plot_loss_curves`), one colour per revision."""
+    import pandas as pd
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from dlpipe.figures import plot_loss_curves
 
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100, layout="constrained")
-    for colour, (rev, rows) in zip(("#7f7f7f", "#d62728", "#1f77b4"), by_rev.items(), strict=False):
-        if not rows:
-            ax.plot([], [], ":", color=colour, label=f"{rev}: no finite epoch (diverged at once)")
-            continue
-        epochs = [int(float(r["epoch"])) for r in rows]
-        for column, style in (("loss", "--"), ("val_loss", "-")):
-            ys = [float(r[column]) for r in rows]
-            ax.plot(epochs, ys, style, color=colour, label=f"{rev} {column}")
-            if f"{column}_std" in rows[0]:
-                sd = [float(r[f"{column}_std"]) for r in rows]
-                ax.fill_between(
-                    epochs,
-                    [y - s for y, s in zip(ys, sd, strict=True)],
-                    [y + s for y, s in zip(ys, sd, strict=True)],
-                    color=colour,
-                    alpha=0.15,
-                    linewidth=0,
-                )
-    ax.set(title=f"{stage}: {run}", xlabel="epoch", ylabel=ylabel)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    columns = ("epoch", "loss", "val_loss", "loss_std", "val_loss_std")
+    curves = {
+        rev: pd.DataFrame(
+            [{c: float(r[c]) for c in columns if c in r} for r in rows], columns=list(columns[:3]) if not rows else None
+        )
+        for rev, rows in by_rev.items()
+    }
+    plot_loss_curves(curves, f"{stage}: {run}", ylabel, path, diverged_at=diverged_at)
 
 
 def sweep_points(param: str, cwd: Path = Path()) -> list[tuple[str, float, dict[str, Any]]]:
@@ -332,7 +318,12 @@ def write_report(old: str, new: str | None, out: Path, sweep: str | None = None,
                 # A run with no finite epoch has no rows at all: its figure says so.
                 ordered = {rev: by_rev.get(rev, []) for rev in (old, new_label)}
                 name = f"{stage}-{run}.png"
-                draw_run_figure(stage, run, ordered, tmp / name, "loss (MAE)")
+                stopped = {
+                    label: int(at)
+                    for label, side in ((old, "old"), (new_label, "new"))
+                    if (at := _get(changes, stage, run, "diverged_at_epoch", side)) is not None
+                }
+                draw_run_figure(stage, run, ordered, tmp / name, "loss (MAE)", stopped)
                 lines.append(f"![{stage} {run}: train and validation loss, {old} vs {new_label}]({name})")
         # The same charts as `dvc plots diff` draws them (DVC's own Vega-Lite specs, rendered to PNG).
         specs = select_top_level(plots_answer, top_level_plot_ids(cwd / "dvc.yaml")).specs

@@ -164,7 +164,7 @@ def report(runs: list[dict[str, tuple[float, float]]], about: str) -> str:
                 speedup = med[f"notebook fit: {NOTEBOOK_FIT[fit]}"] / med[name]
                 row(name, f"{speedup:.1f}× faster", "≥ 3× faster" if backend == "jax" else "")
             else:
-                row(name, "(no notebook fit: the Spotify baseline)", "")
+                row(name, "(no notebook fit: the Spotify control run)", "")
         row(
             f"pipeline ({backend}): whole process (4 fits)",
             f"{med[f'pipeline ({backend}): whole process (4 fits)'] / base_wall:.2f}×",

@@ -9,11 +9,11 @@ from dlpipe.tables import SPOTIFY_GROUP, read_concrete, read_spotify
 
 
 def main() -> None:
-    params = load_params()
+    split = load_params().group_split
     spotify = read_spotify(layout.SPOTIFY_RAW)
     concrete = read_concrete(layout.CONCRETE_RAW)
-    s_train, s_valid = group_split(spotify, SPOTIFY_GROUP, params.group_split.spotify_train_size, params.seed)
-    c_train, c_valid = random_split(concrete, params.group_split.concrete_train_size, params.seed)
+    s_train, s_valid = group_split(spotify, SPOTIFY_GROUP, split.spotify_train_size, split.seed)
+    c_train, c_valid = random_split(concrete, split.concrete_train_size, split.seed)
     parts = {
         layout.SPOTIFY_TRAIN: s_train,
         layout.SPOTIFY_VALID: s_valid,

@@ -5,6 +5,7 @@ import os
 from dlpipe import layout
 from dlpipe.errors import run_cli
 from dlpipe.params import load_params
+from dlpipe.registry import BATCHNORM
 from dlpipe.train_stage import train_stage
 
 
@@ -12,11 +13,11 @@ def main() -> None:
     params = load_params()
     train = params.train_batchnorm
     train_stage(
-        "train_batchnorm",
+        BATCHNORM.stage,
         params,
         train,
-        layout.CONCRETE_ARRAYS,
-        runs={"batchnorm": {"batchnorm": train.batchnorm}, "baseline": {"batchnorm": False}},
+        BATCHNORM.arrays,
+        runs={BATCHNORM.regularised: {"batchnorm": train.batchnorm}, BATCHNORM.control: {"batchnorm": False}},
         jax_cache=layout.jax_cache_dir(os.environ),
         progress=os.environ.get("DLPIPE_PROGRESS", "auto"),
         title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
@@ -24,4 +25,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_cli("train_batchnorm", main, fast_exit=True)
+    run_cli(BATCHNORM.stage, main, fast_exit=True)

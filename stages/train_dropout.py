@@ -5,17 +5,18 @@ import os
 from dlpipe import layout
 from dlpipe.errors import run_cli
 from dlpipe.params import load_params
+from dlpipe.registry import DROPOUT
 from dlpipe.train_stage import train_stage
 
 
 def main() -> None:
     params = load_params()
     train_stage(
-        "train_dropout",
+        DROPOUT.stage,
         params,
         params.train_dropout,
-        layout.SPOTIFY_ARRAYS,
-        runs={"dropout": {"dropout": params.dropout}, "baseline": {"dropout": 0.0}},
+        DROPOUT.arrays,
+        runs={DROPOUT.regularised: {"dropout": params.dropout}, DROPOUT.control: {"dropout": 0.0}},
         jax_cache=layout.jax_cache_dir(os.environ),
         progress=os.environ.get("DLPIPE_PROGRESS", "auto"),
         title=f"Spotify popularity: Dropout({params.dropout}) vs no Dropout",
@@ -23,4 +24,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_cli("train_dropout", main, fast_exit=True)
+    run_cli(DROPOUT.stage, main, fast_exit=True)

@@ -62,8 +62,9 @@ PARAMS_CASES = [
     (setp("train_dropout.activation", "rleu"), "train_dropout.activation: 'rleu' is not allowed"),
     (setp("group_split.spotify_train_size", 1.0), "group_split.spotify_train_size: 1.0 is not allowed"),
     (setp("group_split.concrete_train_size", 0), "group_split.concrete_train_size: 0 is not allowed"),
-    (setp("seed", 1.5), "seed: 1.5 is not allowed: Input should be a valid integer"),
-    (setp("seed", "zero"), "seed: 'zero' is not allowed"),
+    (setp("group_split.seed", 1.5), "group_split.seed: 1.5 is not allowed: Input should be a valid integer"),
+    (setp("group_split.seed", "zero"), "group_split.seed: 'zero' is not allowed"),
+    (setp("seed", 0), "seed: unknown key (a typo?)"),
     (setp("keras_backend", "torch"), "keras_backend: 'torch' is not allowed: Input should be 'jax' or 'tensorflow'"),
     (setp("preprocess.standardize_concrete", "yes"), "preprocess.standardize_concrete: 'yes' is not allowed"),
     (setp("train_batchnorm.batchnorm", ...), "train_batchnorm.batchnorm: missing"),
@@ -236,7 +237,7 @@ def test_uci_excel_sheet_is_read(tmp_path):
     [
         ("train_dropout", setp("dropout", 1.5), "dropout: 1.5 is not allowed"),
         ("fetch", setp("fetch.spotify.rows", 0), "fetch.spotify.rows: 0 is not allowed"),
-        ("group_split", setp("seed", "x"), "seed: 'x' is not allowed"),
+        ("group_split", setp("group_split.seed", "x"), "group_split.seed: 'x' is not allowed"),
     ],
 )
 def test_stage_cli_prints_one_line_without_traceback_and_imports_no_keras(tmp_path, stage, params_edit, fragment):

@@ -22,7 +22,7 @@ def test_dropout_follows_the_128_and_64_unit_layers(rate):
     assert model.input_shape == (None, 18)
 
 
-def test_baseline_has_no_dropout():
+def test_control_network_has_no_dropout():
     assert kinds(build_mlp(18, [128, 64], dropout=0.0)) == ["Dense", "Dense", "Dense"]
 
 

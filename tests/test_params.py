@@ -37,7 +37,7 @@ def test_repository_params_are_valid_and_hold_the_notebook_defaults():
         (lambda p: p["train_batchnorm"].update(epochs=0), "train_batchnorm.epochs: 0"),
         (lambda p: p["train_batchnorm"].update(units=[]), "train_batchnorm.units: []"),
         (lambda p: p["group_split"].update(spotify_train_size=1.5), "group_split.spotify_train_size: 1.5"),
-        (lambda p: p.pop("seed"), "seed: missing"),
+        (lambda p: p["group_split"].pop("seed"), "group_split.seed: missing"),
     ],
 )
 def test_bad_params_are_reported_by_key_and_value(change, fragment):

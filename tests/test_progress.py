@@ -32,7 +32,7 @@ from tests.test_training import linear_arrays
 out = Path(sys.argv[1])
 train = TrainParams(units=[8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae",
                     batch_size=32, epochs=12, steps_per_execution=1)
-run_experiment({"dropout": {"dropout": 0.2}, "baseline": {}}, linear_arrays(), train,
+run_experiment({"dropout": {"dropout": 0.2}, "no_dropout": {}}, linear_arrays(), train,
                Outputs(out / "m", out / "metrics.json", out / "p", out / "p" / "loss.png"),
                title="tiny", seeds=[0], progress=make_progress("auto"), report=sys.stderr)
 """
@@ -68,27 +68,28 @@ def run_script(tmp_path: Path, terminal: bool) -> str:
 def test_on_a_terminal_each_run_gets_a_live_bar_and_the_stage_ends_with_a_table(tmp_path):
     screen = run_script(tmp_path, terminal=True)
     assert "\r" in screen  # redrawn in place
-    for run in ("dropout", "baseline"):
+    for run in ("dropout", "no_dropout"):
         assert f"{run}: 100%" in screen and "12/12" in screen
     assert "loss=" in screen and "val_loss=" in screen
     assert "epoch/s" in screen or "s/epoch" in screen
-    assert "run       min val_loss (epoch)" in screen and "overfitting gap" in screen
+    assert "run         min val_loss (epoch)" in screen and "overfitting gap" in screen
 
 
 def test_without_a_terminal_it_prints_plain_lines(tmp_path):
     log = run_script(tmp_path, terminal=False)
     assert "\r" not in log
-    assert "[dropout] epoch 10/12: loss " in log and "[baseline] epoch 12/12:" in log
+    assert "[dropout] epoch 10/12: loss " in log and "[no_dropout] epoch 12/12:" in log
     assert "[dropout] epoch 3/12" not in log  # not every epoch: one line every 10
-    assert "run       min val_loss (epoch)" in log
+    assert "run         min val_loss (epoch)" in log
 
 
 def test_line_progress_reports_divergence_at_once():
     out = io.StringIO()
     p = LineProgress(out, every=10)
-    p.start("baseline", 100)
+    p.start("no_dropout", 100)
     p.epoch(1, float("nan"), float("nan"), diverged=True)
-    assert out.getvalue().startswith("[baseline] epoch 1/100: loss nan, val_loss nan") and "diverged" in out.getvalue()
+    shown = out.getvalue()
+    assert shown.startswith("[no_dropout] epoch 1/100: loss nan, val_loss nan") and "diverged" in shown
 
 
 def test_bar_progress_shows_losses():
@@ -120,9 +121,9 @@ def test_summary_table_rows():
                 "overfitting_gap": 0.855,
                 "diverged": False,
             },
-            "baseline": {"diverged": True, "diverged_at_epoch": 1, "epochs_trained": 1},
+            "no_batchnorm": {"diverged": True, "diverged_at_epoch": 1, "epochs_trained": 1},
         }
     ).splitlines()
     assert table[0].split()[:3] == ["run", "min", "val_loss"]
     assert table[2].split() == ["batchnorm", "4.0282", "(91)", "3.3000", "4.8800", "0.8550", "no"]
-    assert table[3].split() == ["baseline", "–", "–", "–", "–", "yes,", "epoch", "1"]
+    assert table[3].split() == ["no_batchnorm", "–", "–", "–", "–", "yes,", "epoch", "1"]

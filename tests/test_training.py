@@ -38,18 +38,18 @@ def run(root, arrays, train, runs, seed=0):
 
 
 def test_experiment_writes_models_metrics_curves_and_figure(tmp_path):
-    metrics = run(tmp_path, linear_arrays(), train_params(), {"dropout": {"dropout": 0.3}, "baseline": {}})
+    metrics = run(tmp_path, linear_arrays(), train_params(), {"dropout": {"dropout": 0.3}, "no_dropout": {}})
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
-    assert on_disk == metrics and set(on_disk) == {"dropout", "baseline"}
-    assert on_disk["baseline"]["epochs_trained"] == 5 and on_disk["baseline"]["diverged"] is False
-    first = on_disk["baseline"]["min_val_loss"]
-    curve = (tmp_path / "plots" / "baseline.csv").read_text().splitlines()
+    assert on_disk == metrics and set(on_disk) == {"dropout", "no_dropout"}
+    assert on_disk["no_dropout"]["epochs_trained"] == 5 and on_disk["no_dropout"]["diverged"] is False
+    first = on_disk["no_dropout"]["min_val_loss"]
+    curve = (tmp_path / "plots" / "no_dropout.csv").read_text().splitlines()
     assert curve[0] == "epoch,loss,val_loss" and len(curve) == 6
     assert min(float(line.split(",")[2]) for line in curve[1:]) == pytest.approx(first, rel=1e-6)
-    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["baseline.keras", "dropout.keras"]
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["dropout.keras", "no_dropout.keras"]
     assert (tmp_path / "plots" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Training actually learned something: the loss fell.
-    assert on_disk["baseline"]["final_loss"] < float(curve[1].split(",")[1])
+    assert on_disk["no_dropout"]["final_loss"] < float(curve[1].split(",")[1])
 
 
 def test_same_seed_gives_bit_identical_metrics(tmp_path):
@@ -65,11 +65,11 @@ def test_same_seed_gives_bit_identical_metrics(tmp_path):
 def test_divergence_is_recorded_and_stops_only_that_run(tmp_path):
     arrays = linear_arrays(scale=1e4)
     train = train_params(optimizer="sgd", learning_rate=1e30, epochs=4)
-    metrics = run(tmp_path, arrays, train, {"batchnorm": {"batchnorm": True}, "baseline": {}})
-    assert metrics["baseline"]["diverged"] is True
-    assert metrics["baseline"]["epochs_trained"] == metrics["baseline"]["diverged_at_epoch"] < 4
+    metrics = run(tmp_path, arrays, train, {"batchnorm": {"batchnorm": True}, "no_batchnorm": {}})
+    assert metrics["no_batchnorm"]["diverged"] is True
+    assert metrics["no_batchnorm"]["epochs_trained"] == metrics["no_batchnorm"]["diverged_at_epoch"] < 4
     json.loads((tmp_path / "metrics.json").read_text())  # strict JSON: no NaN tokens
-    assert "nan" not in (tmp_path / "plots" / "baseline.csv").read_text().lower()
+    assert "nan" not in (tmp_path / "plots" / "no_batchnorm.csv").read_text().lower()
 
 
 def test_several_seeds_give_mean_std_and_each_seeds_own_result(tmp_path):

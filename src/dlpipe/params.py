@@ -52,6 +52,7 @@ class FetchParams(_Strict):
 
 
 class SplitParams(_Strict):
+    seed: Annotated[int, Field(ge=0, lt=2**32)]
     spotify_train_size: Fraction
     concrete_train_size: Fraction
 
@@ -80,7 +81,6 @@ class BatchnormTrainParams(TrainParams):
 class Params(_Strict):
     """The whole params.yaml."""
 
-    seed: Annotated[int, Field(ge=0, lt=2**32)]
     seeds: Annotated[list[Annotated[int, Field(ge=0, lt=2**31)]], Field(min_length=1, max_length=100)]
     dropout: Annotated[float, Field(ge=0, lt=1)]
     keras_backend: Literal["jax", "tensorflow"]

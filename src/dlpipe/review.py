@@ -27,11 +27,12 @@ from typing import Any
 from dlpipe.atomic import atomic_path
 from dlpipe.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.errors import UserError, run_cli
+from dlpipe.registry import BATCHNORM, DROPOUT, TRAINING_STAGES
 from dlpipe.spec_figures import render_spec_figures
 
 WORKSPACE = "workspace"
-STAGES = {"train_dropout": ("dropout", "baseline"), "train_batchnorm": ("batchnorm", "baseline")}
-PLOT_IDS = {"train_dropout": "dropout_loss", "train_batchnorm": "batchnorm_loss"}
+STAGES = {t.stage: t.runs for t in TRAINING_STAGES}
+PLOT_IDS = {t.stage: t.plot_id for t in TRAINING_STAGES}
 LOWER_IS_BETTER = ("min_val_loss", "final_val_loss", "final_loss", "overfitting_gap")
 
 
@@ -207,8 +208,8 @@ def draw_sweep(param: str, points: list[tuple[str, float, dict[str, Any]]], path
     xs = sorted({p[1] for p in points})
     best = {}
     for _, x, m in points:
-        if "train_dropout.dropout.min_val_loss" in m:
-            best.setdefault(x, m["train_dropout.dropout.min_val_loss"])
+        if f"{DROPOUT.stage}.{DROPOUT.regularised}.min_val_loss" in m:
+            best.setdefault(x, m[f"{DROPOUT.stage}.{DROPOUT.regularised}.min_val_loss"])
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100, layout="constrained")
     ax.plot([x for x in xs if x in best], [best[x] for x in xs if x in best], "o-", label="dropout run")
     ax.set(title=f"min validation loss vs {param}", xlabel=param, ylabel="min val_loss")
@@ -240,8 +241,8 @@ def _get(changes: list[Change], stage: str, run: str, name: str, side: str) -> A
 
 def answer_dropout(changes: list[Change], side: str) -> str:
     """Does dropout reduce overfitting here? From the gap and min val loss vs the baseline."""
-    gap_d, gap_b = (_get(changes, "train_dropout", r, "overfitting_gap", side) for r in ("dropout", "baseline"))
-    min_d, min_b = (_get(changes, "train_dropout", r, "min_val_loss", side) for r in ("dropout", "baseline"))
+    gap_d, gap_b = (_get(changes, DROPOUT.stage, r, "overfitting_gap", side) for r in DROPOUT.runs)
+    min_d, min_b = (_get(changes, DROPOUT.stage, r, "min_val_loss", side) for r in DROPOUT.runs)
     if None in (gap_d, gap_b, min_d, min_b):
         return "Cannot tell: a run has no finite validation loss in this revision."
     verdict = "Yes" if gap_d < gap_b else "No"
@@ -254,14 +255,14 @@ def answer_dropout(changes: list[Change], side: str) -> str:
 
 def answer_batchnorm(changes: list[Change], side: str) -> str:
     """Does batch normalization let the optimizer train on this data? Vs the run without it."""
-    div_b = _get(changes, "train_batchnorm", "baseline", "diverged", side)
-    min_bn = _get(changes, "train_batchnorm", "batchnorm", "min_val_loss", side)
-    min_b = _get(changes, "train_batchnorm", "baseline", "min_val_loss", side)
-    div_bn = _get(changes, "train_batchnorm", "batchnorm", "diverged", side)
+    div_b = _get(changes, BATCHNORM.stage, BATCHNORM.control, "diverged", side)
+    min_bn = _get(changes, BATCHNORM.stage, BATCHNORM.regularised, "min_val_loss", side)
+    min_b = _get(changes, BATCHNORM.stage, BATCHNORM.control, "min_val_loss", side)
+    div_bn = _get(changes, BATCHNORM.stage, BATCHNORM.regularised, "diverged", side)
     if min_bn is None or div_bn:
         return "**No.** The network with BatchNormalization did not train (it diverged)."
     if div_b or min_b is None:
-        at = _get(changes, "train_batchnorm", "baseline", "diverged_at_epoch", side)
+        at = _get(changes, BATCHNORM.stage, BATCHNORM.control, "diverged_at_epoch", side)
         return (
             f"**Yes.** With BatchNormalization the min validation loss is {min_bn:.4f}; without it the loss "
             f"became NaN/inf{f' at epoch {at:g}' if at is not None else ''}: training failed."
@@ -351,8 +352,8 @@ def write_report(old: str, new: str | None, out: Path, sweep: str | None = None,
                 ]
                 for name, x, m in sorted(points, key=lambda p: (p[1], p[0])):
                     lines.append(
-                        f"| {name} | {x:g} | {_fmt(m.get('train_dropout.dropout.min_val_loss'))} | "
-                        f"{_fmt(m.get('train_dropout.dropout.overfitting_gap'))} |"
+                        f"| {name} | {x:g} | {_fmt(m.get(f'{DROPOUT.stage}.{DROPOUT.regularised}.min_val_loss'))} | "
+                        f"{_fmt(m.get(f'{DROPOUT.stage}.{DROPOUT.regularised}.overfitting_gap'))} |"
                     )
             else:
                 lines.append(f"No experiment records `{sweep}`.")

@@ -90,26 +90,45 @@ def copy_worktree(dest: Path) -> None:
             shutil.copy2(src, dest / rel)
 
 
-@pytest.fixture
-def clone(tmp_path: Path) -> Clone:
-    """A git repository holding this project, with tiny epochs and a small mirror committed."""
-    path = tmp_path / "repo"
-    path.mkdir()
-    copy_worktree(path)
-    env = {
+def _environment(root: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "FETCH_MIRROR": str(tmp_path / "mirror"),
+        "FETCH_MIRROR": str(root / "mirror"),
         "DVC_NO_ANALYTICS": "1",
-        "DVC_SITE_CACHE_DIR": str(tmp_path / "dvc-site-cache"),
+        "DVC_SITE_CACHE_DIR": str(root / "dvc-site-cache"),
         "GIT_AUTHOR_NAME": "test",
         "GIT_AUTHOR_EMAIL": "test@example.org",
         "GIT_COMMITTER_NAME": "test",
         "GIT_COMMITTER_EMAIL": "test@example.org",
     }
-    repo = Clone(path, env)
+
+
+def copy_clone(source: Clone, root: Path) -> Clone:
+    """A copy of ``source`` (its git history, DVC cache, work tree and mirror) under ``root``:
+    as independent as a new clone, without rebuilding anything."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source.path, root / "repo", symlinks=True, ignore=_skip_dvc_tmp)
+    shutil.copytree(Path(source.env["FETCH_MIRROR"]), root / "mirror")
+    return Clone(root / "repo", _environment(root))
+
+
+def _skip_dvc_tmp(folder: str, names: list[str]) -> list[str]:
+    # .dvc/tmp holds DVC's locks and state database of one working copy: never shared.
+    return ["tmp"] if Path(folder).name == ".dvc" else []
+
+
+@pytest.fixture(scope="session")
+def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Clone:
+    """Built once per test session: a git repository holding this project, with tiny epochs and
+    a small mirror committed, nothing run yet. Tests get copies (``clone``), never this one."""
+    root = tmp_path_factory.mktemp("template")
+    path = root / "repo"
+    path.mkdir()
+    copy_worktree(path)
+    repo = Clone(path, _environment(root))
     params = repo.params()
-    params["fetch"] = write_small_mirror(tmp_path / "mirror")
+    params["fetch"] = write_small_mirror(root / "mirror")
     for stage, epochs in TINY_EPOCHS.items():
         params[stage]["epochs"] = epochs
     repo.write_params(params)
@@ -117,3 +136,25 @@ def clone(tmp_path: Path) -> Clone:
     repo.run("git", "add", "-A")
     repo.run("git", "commit", "-q", "-m", "project with tiny epochs")
     return repo
+
+
+@pytest.fixture(scope="session")
+def built_template(template_clone: Clone, tmp_path_factory: pytest.TempPathFactory) -> Clone:
+    """Built once per test session: the template after a full `dvc repro`, its results committed."""
+    repo = copy_clone(template_clone, tmp_path_factory.mktemp("built"))
+    repo.dvc("repro")
+    repo.run("git", "add", "-A")
+    repo.run("git", "commit", "-q", "-m", "pipeline run")
+    return repo
+
+
+@pytest.fixture
+def clone(template_clone: Clone, tmp_path: Path) -> Clone:
+    """A fresh clone of the project (tiny epochs, small mirror), nothing run yet."""
+    return copy_clone(template_clone, tmp_path)
+
+
+@pytest.fixture
+def built_clone(built_template: Clone, tmp_path: Path) -> Clone:
+    """A clone in which `dvc repro` has run and its results are committed (HEAD = that run)."""
+    return copy_clone(built_template, tmp_path)

@@ -76,7 +76,7 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     metrics = clone.path / "metrics/train_dropout.json"
     assert not metrics.exists() or metrics.read_bytes() == undisturbed
     models = clone.path / "data/models/train_dropout"
-    assert not models.exists() or sorted(p.name for p in models.iterdir()) == ["baseline.keras", "dropout.keras"]
+    assert not models.exists() or sorted(p.name for p in models.iterdir()) == ["dropout.keras", "no_dropout.keras"]
     assert leftovers(clone.path) == []
     assert "Traceback" not in output
 

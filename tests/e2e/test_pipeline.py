@@ -18,20 +18,20 @@ def test_repro_builds_every_output_then_does_nothing(clone):
     assert ran(out) == set(STAGES)
 
     metrics = json.loads((clone.path / "metrics/train_dropout.json").read_text())
-    assert set(metrics) == {"dropout", "baseline"}
+    assert set(metrics) == {"dropout", "no_dropout"}
     for run in metrics.values():
         assert run["epochs_trained"] == 3 and run["diverged"] is False
         assert 1 <= run["min_val_loss_epoch"] <= 3 and run["min_val_loss"] > 0
         assert run["overfitting_gap"] >= 0
     batchnorm = json.loads((clone.path / "metrics/train_batchnorm.json").read_text())
-    assert set(batchnorm) == {"batchnorm", "baseline"}
+    assert set(batchnorm) == {"batchnorm", "no_batchnorm"}
     assert batchnorm["batchnorm"]["epochs_trained"] == 4
 
     curve = (clone.path / "plots/train_dropout/dropout.csv").read_text().splitlines()
     assert curve[0] == "epoch,loss,val_loss" and [r.split(",")[0] for r in curve[1:]] == ["1", "2", "3"]
     assert sorted(p.name for p in (clone.path / "data/models/train_dropout").iterdir()) == [
-        "baseline.keras",
         "dropout.keras",
+        "no_dropout.keras",
     ]
     assert sorted(p.name for p in (clone.path / "data/raw").iterdir()) == ["concrete.csv", "spotify_songs.csv"]
 
@@ -41,8 +41,8 @@ def test_repro_builds_every_output_then_does_nothing(clone):
     assert {v["filename::field"] for v in values} == {
         "dropout.csv::loss",
         "dropout.csv::val_loss",
-        "baseline.csv::loss",
-        "baseline.csv::val_loss",
+        "no_dropout.csv::loss",
+        "no_dropout.csv::val_loss",
     }
     shown = json.loads(clone.dvc("metrics", "show", "--json").stdout)
     assert shown[""]["data"]["metrics/train_dropout.json"]["data"] == metrics
@@ -61,8 +61,8 @@ def test_changing_dropout_retrains_only_the_dropout_stage(clone):
     assert ran(out) == {"train_dropout"}
     after = json.loads((clone.path / "metrics/train_dropout.json").read_text())
     assert after["dropout"] != before["dropout"]
-    # The baseline has no Dropout layer: same seed, same data, same result.
-    assert after["baseline"] == before["baseline"]
+    # The control run has no Dropout layer: same seed, same data, same result.
+    assert after["no_dropout"] == before["no_dropout"]
     assert (clone.path / "metrics/train_batchnorm.json").read_bytes() == batchnorm
 
 

@@ -40,7 +40,7 @@ def test_dvc_diffs_between_two_commits(two_commits, tmp_path):
     entry = diff["dropout.min_val_loss"]
     assert entry["old"] == old["dropout"]["min_val_loss"] and entry["new"] == new["dropout"]["min_val_loss"]
     assert entry["diff"] == pytest.approx(entry["new"] - entry["old"])
-    assert "baseline.min_val_loss" not in diff  # the baseline did not change: same seed, same data
+    assert "no_dropout.min_val_loss" not in diff  # the control run did not change: same seed, same data
     params = json.loads(clone.dvc("params", "diff", "HEAD~1", "--json").stdout)["params.yaml"]
     assert list(params) == ["dropout"] and (params["dropout"]["old"], params["dropout"]["new"]) == (0.3, 0.5)
 
@@ -63,15 +63,15 @@ def test_review_report_of_two_commits(two_commits):
     verdict = "better" if n < o else "worse"
     row = f"| train_dropout | dropout | min_val_loss | {o:.4f} | {n:.4f} | {n - o:+.4f} | {verdict} |"
     assert row in report
-    assert "| train_dropout | baseline | min_val_loss |" in report and "| same |" in report
+    assert "| train_dropout | no_dropout | min_val_loss |" in report and "| same |" in report
     figures = sorted(p.name for p in (clone.path / "review").glob("*.png"))
     assert figures == [
         "batchnorm_loss.png",
         "dropout_loss.png",
-        "train_batchnorm-baseline.png",
         "train_batchnorm-batchnorm.png",
-        "train_dropout-baseline.png",
+        "train_batchnorm-no_batchnorm.png",
         "train_dropout-dropout.png",
+        "train_dropout-no_dropout.png",
     ]
     # DVC's own charts, as SVG too: both revisions are in the dropout chart.
     svg = (clone.path / "review/dropout_loss.svg").read_text()
@@ -79,7 +79,7 @@ def test_review_report_of_two_commits(two_commits):
     assert all((clone.path / "review" / f).read_bytes().startswith(PNG) for f in figures)
     for f in figures:
         assert f"]({f})" in report
-    gap_d, gap_b = new["dropout"]["overfitting_gap"], new["baseline"]["overfitting_gap"]
+    gap_d, gap_b = new["dropout"]["overfitting_gap"], new["no_dropout"]["overfitting_gap"]
     answer = re.search(r"- `HEAD`: \*\*(\w+)\.\*\* Overfitting gap", report)
     assert answer and answer.group(1) == ("Yes" if gap_d < gap_b else "No")
     assert f"{gap_d:.4f} with Dropout vs {gap_b:.4f} without" in report

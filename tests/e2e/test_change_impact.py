@@ -1,0 +1,54 @@
+"""What a change reruns: the pipeline's contract, as a table (one row per change, asserted on the
+"Running stage" lines of a real `dvc exp run` / `dvc repro` after a full run was committed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ALL = frozenset({"fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm"})
+DATA = frozenset({"fetch", "group_split", "preprocess"})
+TRAINING = frozenset({"train_dropout", "train_batchnorm"})
+
+# (change, what it reruns). A param change is `dvc exp run -S`; a file change is an edit of that
+# file (a comment line appended, as a minimal edit), then `dvc repro`.
+IMPACT = [
+    ("group_split.seed=1", {"group_split", "preprocess", *TRAINING}),
+    ("group_split.spotify_train_size=0.7", {"group_split", "preprocess", "train_dropout"}),
+    ("group_split.concrete_train_size=0.6", {"group_split", "preprocess", "train_batchnorm"}),
+    ("preprocess.standardize_concrete=true", {"preprocess", "train_batchnorm"}),
+    ("dropout=0.5", {"train_dropout"}),
+    ("train_dropout.batch_size=256", {"train_dropout"}),
+    ("train_batchnorm.optimizer=adam", {"train_batchnorm"}),
+    ("keras_backend=tensorflow", TRAINING),
+    ("seeds=[0,1]", TRAINING),
+    ("edit src/dlpipe/tables.py", DATA),
+    ("edit src/dlpipe/split.py", {"group_split"}),
+    ("edit src/dlpipe/models.py", TRAINING),
+    ("edit stages/train_dropout.py", {"train_dropout"}),
+    ("edit src/dlpipe/review.py", set()),
+    ("edit README.md", set()),
+]
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+@pytest.mark.parametrize(("change", "expected"), IMPACT, ids=[c for c, _ in IMPACT])
+def test_a_change_reruns_exactly_what_depends_on_it(built_clone, change, expected):
+    clone = built_clone
+    if change.startswith("edit "):
+        path = clone.path / change.removeprefix("edit ")
+        comment = "<!-- a reviewer's edit -->" if path.suffix == ".md" else "# a reviewer's edit"
+        path.write_text(path.read_text() + f"\n{comment}\n")
+        out = clone.dvc("repro").stdout
+    else:
+        out = clone.dvc("exp", "run", "-S", change).stdout
+    assert stages_run(out) == set(expected), out
+    assert stages_run(out) <= ALL
+    # Whatever ran, the pipeline is complete again.
+    assert "Data and pipelines are up to date" in clone.dvc("status").stdout

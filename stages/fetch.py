@@ -4,13 +4,12 @@ import os
 
 from dlpipe.errors import run_cli
 from dlpipe.layout import RAW_DIR
-from dlpipe.params import load_params
+from dlpipe.params import load_sources
 from dlpipe.sources import fetch_sources, resolve_mirror
 
 
 def main() -> None:
-    params = load_params()
-    fetch_sources(params.fetch, RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")))
+    fetch_sources(load_sources(), RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import yaml
 
 from dlpipe.download import http_download
 from dlpipe.errors import UserError
-from dlpipe.params import FetchParams, validate_params
+from dlpipe.params import Sources, validate_params, validate_sources
 from dlpipe.sources import fetch_sources
 from dlpipe.tables import CONCRETE_COLUMNS, read_concrete, read_spotify
 from tests.conftest import make_concrete, make_spotify
@@ -69,8 +69,6 @@ PARAMS_CASES = [
     (setp("preprocess.standardize_concrete", "yes"), "preprocess.standardize_concrete: 'yes' is not allowed"),
     (setp("train_batchnorm.batchnorm", ...), "train_batchnorm.batchnorm: missing"),
     (setp("train_dropout.steps_per_execution", 0), "train_dropout.steps_per_execution: 0 is not allowed"),
-    (setp("fetch.spotify.sha256", "abc"), "fetch.spotify.sha256: 'abc' is not allowed"),
-    (setp("fetch.concrete.url", "concrete.xls"), "fetch.concrete.url: 'concrete.xls' is not allowed"),
 ]
 
 
@@ -80,6 +78,26 @@ def test_bad_params(edit, fragment):
     edit(params)
     with pytest.raises(UserError) as info:
         validate_params(params)
+    assert fragment in str(info.value)
+
+
+SOURCES_CASES = [
+    (setp("spotify.sha256", "abc"), "spotify.sha256: 'abc' is not allowed"),
+    (setp("concrete.url", "concrete.xls"), "concrete.url: 'concrete.xls' is not allowed"),
+    (setp("spotify.rows", 0), "spotify.rows: 0 is not allowed"),
+    (setp("spotify.sha256", ...), "spotify: needs `sha256` to check the file against, or `verify: false`"),
+    (setp("concrete.fingerprint", None), "concrete: needs `fingerprint` to check the file against"),
+    (setp("concrete.verify", "no"), "concrete.verify: 'no' is not allowed"),
+    (setp("spotify.fingerprint", "0" * 64), "spotify.fingerprint: unknown key"),
+]
+
+
+@pytest.mark.parametrize(("edit", "fragment"), SOURCES_CASES)
+def test_bad_sources(edit, fragment):
+    sources = yaml.safe_load((ROOT / "sources.yaml").read_text())
+    edit(sources)
+    with pytest.raises(UserError) as info:
+        validate_sources(sources)
     assert fragment in str(info.value)
 
 
@@ -124,17 +142,18 @@ DATA_CASES = [
 ]
 
 
-def write_case(mirror: Path, case) -> FetchParams:
+def write_case(mirror: Path, case) -> Sources:
     mirror.mkdir()
     spotify, concrete = make_spotify(), make_concrete()
+    # Unverified, except in the checksum cases: the data checks must catch these on their own.
     fetch = {
-        "spotify": {"url": "https://example.org/spotify_songs.csv", "rows": 300},
-        "concrete": {"url": "https://example.org/concrete.csv", "rows": 120},
+        "spotify": {"url": "https://example.org/spotify_songs.csv", "rows": 300, "verify": False},
+        "concrete": {"url": "https://example.org/concrete.csv", "rows": 120, "verify": False},
     }
     if case == "sha256":
-        fetch["spotify"]["sha256"] = "0" * 64
+        fetch["spotify"] = {**fetch["spotify"], "sha256": "0" * 64, "verify": True}
     elif case == "fingerprint":
-        fetch["concrete"]["fingerprint"] = "0" * 64
+        fetch["concrete"] = {**fetch["concrete"], "fingerprint": "0" * 64, "verify": True}
     elif case != "missing":
         name, edit = case
         frame = spotify if name == "spotify_songs.csv" else concrete
@@ -148,7 +167,7 @@ def write_case(mirror: Path, case) -> FetchParams:
     for name, frame in (("spotify_songs.csv", spotify), ("concrete.csv", concrete)):
         if not (mirror / name).exists() and not (case == "missing" and name == "spotify_songs.csv"):
             frame.to_csv(mirror / name, index=False)
-    return FetchParams.model_validate(fetch)
+    return Sources.model_validate(fetch)
 
 
 @pytest.mark.parametrize(("case", "fragment"), DATA_CASES)
@@ -236,7 +255,6 @@ def test_uci_excel_sheet_is_read(tmp_path):
     ("stage", "params_edit", "fragment"),
     [
         ("train_dropout", setp("dropout", 1.5), "dropout: 1.5 is not allowed"),
-        ("fetch", setp("fetch.spotify.rows", 0), "fetch.spotify.rows: 0 is not allowed"),
         ("group_split", setp("group_split.seed", "x"), "group_split.seed: 'x' is not allowed"),
     ],
 )

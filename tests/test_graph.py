@@ -83,7 +83,11 @@ def test_a_new_import_without_its_declaration_is_named(monkeypatch):
 def graph() -> nx.DiGraph:
     """Stages and the edges DVC draws: a stage's deps inside another stage's outs."""
     outs = {
-        stage: [next(iter(o)) if isinstance(o, dict) else o for o in spec.get("outs", [])]
+        stage: [
+            next(iter(o)) if isinstance(o, dict) else o
+            for kind in ("outs", "metrics", "plots")
+            for o in spec.get(kind, [])
+        ]
         for stage, spec in STAGES.items()
     }
     g = nx.DiGraph()

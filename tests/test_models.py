@@ -37,3 +37,37 @@ def test_seeded_models_start_from_the_same_weights():
     a, b, c = (build_mlp(8, [16], seed=s) for s in (3, 3, 4))
     assert all(keras.ops.all(x == y) for x, y in zip(a.get_weights(), b.get_weights(), strict=False))
     assert not keras.ops.all(a.get_weights()[0] == c.get_weights()[0])
+
+
+def test_no_two_seeds_or_layers_share_initial_weights():
+    # The real concrete network: three 512 x 512 kernels per model, the shape most likely to collide.
+    kernels = {}
+    for seed in range(6):
+        model = build_mlp(8, [512, 512, 512], batchnorm=True, seed=seed)
+        for layer in model.layers:
+            if isinstance(layer, layers.Dense):
+                kernels[(seed, layer.name)] = keras.ops.convert_to_numpy(layer.kernel).tobytes()
+    assert len(set(kernels.values())) == len(kernels) == 6 * 4
+
+
+def test_no_two_seeds_or_layers_share_dropout_masks():
+    ones = keras.ops.ones((64, 256))
+    masks = {}
+    for seed in range(6):
+        model = build_mlp(256, [256, 256], dropout=0.5, seed=seed)
+        for layer in model.layers:
+            if isinstance(layer, layers.Dropout):
+                kept = keras.ops.convert_to_numpy(layer(ones, training=True)) != 0
+                masks[(seed, layer.name)] = kept.tobytes()
+    assert len(set(masks.values())) == len(masks) == 6 * 2
+
+
+def test_a_network_and_its_control_start_from_the_same_dense_weights():
+    # Paired comparison: for one seed, Dropout (or BatchNormalization) is the only difference.
+    with_dropout = build_mlp(18, [128, 64], dropout=0.3, seed=5)
+    control = build_mlp(18, [128, 64], seed=5)
+    dense = [
+        [keras.ops.convert_to_numpy(x.kernel) for x in m.layers if isinstance(x, layers.Dense)]
+        for m in (with_dropout, control)
+    ]
+    assert all((a == b).all() for a, b in zip(*dense, strict=True))

@@ -33,7 +33,7 @@ out = Path(sys.argv[1])
 train = TrainParams(units=[8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae",
                     batch_size=32, epochs=12, steps_per_execution=1)
 run_experiment({"dropout": {"dropout": 0.2}, "no_dropout": {}}, linear_arrays(), train,
-               Outputs(out / "m", out / "metrics.json", out / "p", out / "p" / "loss.png"),
+               Outputs(out / "m", out / "p"),
                title="tiny", seeds=[0], progress=make_progress("auto"), report=sys.stderr)
 """
 
@@ -116,14 +116,33 @@ def test_summary_table_rows():
             "batchnorm": {
                 "min_val_loss": 4.0282,
                 "min_val_loss_epoch": 91,
-                "final_loss": 3.3,
-                "final_val_loss": 4.88,
                 "overfitting_gap": 0.855,
                 "diverged": False,
             },
-            "no_batchnorm": {"diverged": True, "diverged_at_epoch": 1, "epochs_trained": 1},
+            "no_batchnorm": {"diverged": True, "diverged_at_epoch": 1},
         }
     ).splitlines()
     assert table[0].split()[:3] == ["run", "min", "val_loss"]
-    assert table[2].split() == ["batchnorm", "4.0282", "(91)", "3.3000", "4.8800", "0.8550", "no"]
-    assert table[3].split() == ["no_batchnorm", "–", "–", "–", "–", "yes,", "epoch", "1"]
+    assert table[2].split() == ["batchnorm", "4.0282", "(91)", "0.8550", "no", "1"]
+    assert table[3].split() == ["no_batchnorm", "–", "–", "yes,", "epoch", "1", "1"]
+
+
+def test_summary_table_of_several_seeds_shows_spread_range_and_divergence():
+    table = summary_table(
+        {
+            "dropout": {
+                "min_val_loss": 0.19,
+                "min_val_loss_std": 0.002,
+                "overfitting_gap": 0.001,
+                "overfitting_gap_std": 0.0005,
+                "min_val_loss_epoch_min": 41,
+                "min_val_loss_epoch_max": 46,
+                "diverged": True,
+                "diverged_seeds": 2,
+                "diverged_at_epoch": 4,
+                "seeds": 3,
+            }
+        }
+    ).splitlines()
+    assert "0.1900 ± 0.0020 (41–46)" in table[2] and "0.0010 ± 0.0005" in table[2]
+    assert "2 of 3 seeds, first at epoch 4" in table[2] and table[2].rstrip().endswith("3")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dlpipe.errors import UserError
-from dlpipe.params import FetchParams
+from dlpipe.params import Sources
 from dlpipe.sources import fetch_sources, resolve_mirror
 from dlpipe.tables import concrete_fingerprint, read_concrete
 
@@ -17,7 +17,7 @@ def write_mirror(folder, spotify_df, concrete_df):
     concrete_df.to_csv(folder / "concrete.csv", index=False)
     sha = hashlib.sha256((folder / "spotify_songs.csv").read_bytes()).hexdigest()
     fingerprint = concrete_fingerprint(read_concrete(folder / "concrete.csv"))
-    return FetchParams.model_validate(
+    return Sources.model_validate(
         {
             "spotify": {"url": "https://example.org/data/spotify_songs.csv", "sha256": sha, "rows": len(spotify_df)},
             "concrete": {
@@ -103,3 +103,18 @@ def test_network_downloads_show_a_byte_bar_on_a_terminal_only():
     assert "spotify_songs.csv: 100%" in screen.getvalue() and "8.00k/8.00k" in screen.getvalue()
     with _download_bar(io.StringIO(), "x") as update:
         assert update is None
+
+
+def test_an_unverified_source_is_fetched_with_a_warning_each_time(tmp_path, spotify_df, concrete_df):
+    params = write_mirror(tmp_path / "mirror", spotify_df, concrete_df)
+    unverified = params.model_copy(
+        update={"spotify": params.spotify.model_copy(update={"sha256": None, "verify": False})}
+    )
+    (tmp_path / "mirror/spotify_songs.csv").write_bytes(
+        (tmp_path / "mirror/spotify_songs.csv").read_bytes() + b"\n"
+    )  # other bytes, same table: a sha256 would have refused it
+    for attempt in range(2):
+        shown = io.StringIO()
+        fetch_sources(unverified, tmp_path / f"raw{attempt}", tmp_path / "mirror", stream=shown)
+        assert "fetch: warning: sources.yaml sets `verify: false` for spotify" in shown.getvalue()
+        assert "for concrete" not in shown.getvalue()

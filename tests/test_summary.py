@@ -4,7 +4,18 @@ import math
 import pandas as pd
 import pytest
 
-from dlpipe.summary import finite_history, mean_history, summarize, summarize_seeds
+from dlpipe.summary import (
+    SEED_COLUMNS,
+    aggregate,
+    finite_history,
+    mean_history,
+    metric_major,
+    pipeline_summary,
+    read_seed_table,
+    run_major,
+    summarize,
+    write_seed_table,
+)
 
 
 def history(loss, val_loss):
@@ -42,19 +53,66 @@ def test_infinite_validation_loss_counts_as_divergence():
     assert summarize(h)["diverged_at_epoch"] == 2
 
 
-def test_one_seed_summary_is_unchanged():
+def test_one_seed_gives_what_a_reviewer_compares_as_that_seed_gave_it():
     one = summarize(history([0.5, 0.4], [0.6, 0.5]))
-    assert summarize_seeds({7: one}) == one
+    assert aggregate({7: one}) == {
+        "min_val_loss": 0.5,
+        "min_val_loss_epoch": 2,
+        "overfitting_gap": 0.0,
+        "diverged": False,
+    }
+    bad = aggregate({0: summarize(history([math.nan], [math.nan]))})
+    assert bad == {"diverged": True, "diverged_at_epoch": 1}
 
 
 def test_seeds_combine_finite_numbers_and_count_divergence():
     ok = summarize(history([0.5, 0.4], [0.6, 0.5]))
     bad = summarize(history([math.nan], [math.nan]))
-    combined = summarize_seeds({0: ok, 1: bad, 2: summarize(history([0.5, 0.3], [0.6, 0.7]))})
-    assert combined["seeds"] == 3 and combined["diverged"] is True and combined["diverged_seeds"] == 1
+    later = summarize(history([0.5, 0.3, math.inf], [0.6, 0.7, 0.8]))
+    combined = aggregate({0: ok, 1: bad, 2: later})
+    assert combined["seeds"] == 3 and combined["diverged"] is True and combined["diverged_seeds"] == 2
+    assert combined["diverged_at_epoch"] == 1
     assert combined["min_val_loss"] == pytest.approx(0.55) and combined["min_val_loss_std"] == pytest.approx(0.0707107)
-    assert set(combined["per_seed"]) == {"0", "1", "2"}
+    assert (combined["min_val_loss_epoch_min"], combined["min_val_loss_epoch_max"]) == (1, 2)
+    assert "min_val_loss_epoch" not in combined  # a mean epoch is not an epoch
     json.dumps(combined, allow_nan=False)
+
+
+def test_one_finite_value_among_several_seeds_has_no_standard_deviation():
+    ok = summarize(history([0.5, 0.4], [0.6, 0.5]))
+    bad = summarize(history([math.nan], [math.nan]))
+    combined = aggregate({0: ok, 1: bad})
+    assert combined["min_val_loss"] == 0.5 and "min_val_loss_std" not in combined
+
+
+def test_metric_major_puts_every_runs_min_val_loss_first_and_round_trips():
+    per_run = {
+        "dropout": {"min_val_loss": 0.19, "min_val_loss_epoch": 41, "overfitting_gap": 0.001, "diverged": False},
+        "no_batchnorm": {"diverged": True, "diverged_at_epoch": 1},
+    }
+    major = metric_major(per_run)
+    assert list(major) == ["min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged", "diverged_at_epoch"]
+    assert major["min_val_loss"] == {"dropout": 0.19} and major["diverged"] == {"dropout": False, "no_batchnorm": True}
+    assert run_major(major) == per_run
+
+
+def test_the_seed_table_round_trips_every_detail_exactly(tmp_path):
+    per_run = {
+        "dropout": {0: summarize(history([0.5, 0.4], [0.6, 0.1 + 0.2])), 3: summarize(history([0.5], [0.7]))},
+        "no_dropout": {0: summarize(history([math.nan], [math.nan]))},
+    }
+    write_seed_table(per_run, tmp_path / "seeds.csv")
+    assert (tmp_path / "seeds.csv").read_text().splitlines()[0] == ",".join(SEED_COLUMNS)
+    assert read_seed_table(tmp_path / "seeds.csv") == per_run
+
+
+def test_pipeline_summary_aggregates_every_stage_and_refuses_a_run_twice(tmp_path):
+    write_seed_table({"dropout": {0: summarize(history([0.5], [0.6]))}}, tmp_path / "a.csv")
+    write_seed_table({"batchnorm": {0: summarize(history([5.0], [4.0]))}}, tmp_path / "b.csv")
+    summary = pipeline_summary([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert summary["min_val_loss"] == {"dropout": 0.6, "batchnorm": 4.0}
+    with pytest.raises(ValueError, match="run dropout is also in another stage's table"):
+        pipeline_summary([tmp_path / "a.csv", tmp_path / "a.csv"])
 
 
 def test_mean_history_averages_the_seeds_still_finite():

@@ -8,17 +8,14 @@ every stage-level plot file (each CSV on its own, the PNGs) and those do not bel
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from dlpipe.dvc_cli import WORKSPACE, dvc_json
 from dlpipe.errors import UserError
 
-WORKSPACE = "workspace"
 # DVC's templates declare Vega-Lite v5; vl-convert bundles Vega-Lite 6, and vega-embed logs a version
 # warning for a v5 spec. The templates use nothing that changed between the two.
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -56,34 +53,14 @@ def top_level_plot_ids(dvc_yaml: Path) -> list[str]:
     return ids
 
 
-def dvc_plots_command(rev: str | None) -> list[str]:
-    """The command that prints the specs as JSON: a diff of the workspace against ``rev``, or the workspace."""
+def run_dvc_plots(rev: str | None, repo: Path) -> dict:
+    """DVC's JSON answer in ``repo``: `dvc plots diff REV --json`, or `dvc plots show --json` for the
+    workspace alone; a failure (unknown revision, ...) is a UserError."""
     if rev is not None and (not rev or rev.startswith("-")):
         raise UserError(f"{rev!r} is not a revision")
-    # The interpreter running us, so that the DVC of this environment answers, not whatever is on PATH.
-    dvc = [sys.executable, "-m", "dvc", "plots"]
-    return [*dvc, "show", "--json"] if rev is None else [*dvc, "diff", rev, "--json"]
-
-
-def _dvc_error(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line.removeprefix("ERROR:").strip() for line in lines if line.startswith("ERROR:")]
-    return (errors or lines or ["no message"])[-1]
-
-
-def run_dvc_plots(rev: str | None, repo: Path) -> dict:
-    """Run DVC in ``repo`` and return its JSON answer; a failure (unknown revision, ...) is a UserError."""
-    command = dvc_plots_command(rev)
-    shown = "dvc " + " ".join(command[3:])
-    proc = subprocess.run(command, cwd=repo, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise UserError(f"`{shown}` failed: {_dvc_error(proc.stderr)}")
-    try:
-        answer = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"`{shown}` printed no JSON: {_dvc_error(proc.stderr or proc.stdout)}") from exc
+    answer = dvc_json("plots", "show", cwd=repo) if rev is None else dvc_json("plots", "diff", rev, cwd=repo)
     if not isinstance(answer, dict):
-        raise UserError(f"`{shown}` printed unexpected JSON (a {type(answer).__name__})")
+        raise UserError(f"`dvc plots` printed unexpected JSON (a {type(answer).__name__})")
     return answer
 
 

@@ -1,8 +1,7 @@
-"""Train a set of runs (the regularised model and its baseline) and write what reviewers diff."""
+"""Train a set of runs (the regularised model and its control) and write what reviewers diff."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,31 +15,35 @@ from dlpipe.arrays import Arrays
 from dlpipe.atomic import atomic_path
 from dlpipe.backend import seed_everything
 from dlpipe.figures import plot_loss_curves
+from dlpipe.model_file import save_model
 from dlpipe.models import build_mlp, compile_model
 from dlpipe.params import TrainParams
 from dlpipe.progress import Progress, summary_table
-from dlpipe.summary import mean_history, summarize, summarize_seeds
+from dlpipe.summary import Summary, aggregate, mean_history, summarize, write_seed_table
 from dlpipe.training import fit
 
 
 @dataclass(frozen=True)
 class Outputs:
-    """Where one training stage writes: models (DVC cache), metrics and curves (git)."""
+    """Where one training stage writes: models (DVC cache); curves, per-seed results and figure (git)."""
 
     models_dir: Path
-    metrics_file: Path
     plots_dir: Path
-    figure_file: Path
+
+    @property
+    def seeds_file(self) -> Path:
+        """Every run's summary per seed (the details the summary stage aggregates)."""
+        return self.plots_dir / layout.SEEDS_TABLE
+
+    @property
+    def figure_file(self) -> Path:
+        """The loss curves of every run, as PNG."""
+        return self.plots_dir / layout.LOSS_FIGURE
 
     @classmethod
     def for_stage(cls, stage: str) -> Outputs:
-        """The project's layout: data/models/<stage>/, metrics/<stage>.json, plots/<stage>/."""
-        return cls(
-            models_dir=layout.MODELS_DIR / stage,
-            metrics_file=layout.METRICS_DIR / f"{stage}.json",
-            plots_dir=layout.PLOTS_DIR / stage,
-            figure_file=layout.PLOTS_DIR / stage / "loss.png",
-        )
+        """The project's layout: data/models/<stage>/ and plots/<stage>/."""
+        return cls(models_dir=layout.MODELS_DIR / stage, plots_dir=layout.PLOTS_DIR / stage)
 
 
 def run_experiment(
@@ -52,7 +55,7 @@ def run_experiment(
     seeds: Sequence[int],
     progress: Progress | None = None,
     report: TextIO | None = None,
-) -> dict[str, dict]:
+) -> dict[str, Summary]:
     """Train each named run once per seed with the same settings, then write all outputs.
 
     ``runs`` maps a run name to what sets it apart (``dropout``, ``batchnorm``: keyword
@@ -60,13 +63,12 @@ def run_experiment(
 
     For a given seed every run starts from the same seeded state, so the regularised model and
     its baseline see the same batches and the comparison does not depend on the order they are
-    trained in. With several seeds the metrics give the mean, the standard deviation and the
-    per-seed values, and the curves the mean (and its standard deviation); with one seed they
-    are the run's own.
+    trained in. The per-seed table holds every seed's summary; the curves are the run's own
+    (one seed) or the mean and standard deviation over the seeds.
 
     Nothing is written until every run has finished, and each file is written atomically, so
     an interrupted stage leaves no partial output. ``progress`` shows each run as it trains;
-    ``report`` gets the end-of-stage summary table. Returns the metrics per run.
+    ``report`` gets the end-of-stage summary table. Returns each run's :func:`aggregate`.
     """
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     models: dict[str, keras.Model] = {}
@@ -82,33 +84,22 @@ def run_experiment(
                 model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=label, progress=progress
             )
             models[name if len(seeds) == 1 else f"{name}_seed{seed}"] = model
-    metrics = {
-        name: summarize_seeds({s: summarize(h) for s, h in per_seed.items()}) for name, per_seed in histories.items()
-    }
-    curves = {name: mean_history(per_seed) for name, per_seed in histories.items()}
+    per_seed = {name: {s: summarize(h) for s, h in by_seed.items()} for name, by_seed in histories.items()}
+    summaries = {name: aggregate(seeds_of_run) for name, seeds_of_run in per_seed.items()}
+    curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}
 
     with atomic_path(outputs.models_dir) as tmp:
         tmp.mkdir()
         for name, model in models.items():
-            model.save(tmp / f"{name}.keras")
+            save_model(model, tmp / f"{name}.keras")
     for name, curve in curves.items():
         with atomic_path(outputs.plots_dir / f"{name}.csv") as tmp:
             curve.to_csv(tmp, index=False, lineterminator="\n", float_format="%.9g")
+    diverged_at = {name: int(s["diverged_at_epoch"]) for name, s in summaries.items() if "diverged_at_epoch" in s}
     with atomic_path(outputs.figure_file) as tmp:
-        plot_loss_curves(curves, title, f"loss ({train.loss})", tmp, diverged_at=_first_divergence(metrics))
-    with atomic_path(outputs.metrics_file) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        plot_loss_curves(curves, title, f"loss ({train.loss})", tmp, diverged_at=diverged_at)
+    with atomic_path(outputs.seeds_file) as tmp:
+        write_seed_table(per_seed, tmp)
     if report is not None:
-        print(f"\n{title}\n{summary_table(metrics)}\n", file=report, flush=True)
-    return metrics
-
-
-def _first_divergence(metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """Per run, the earliest epoch at which a seed diverged (for the figure's legend)."""
-    found = {}
-    for name, m in metrics.items():
-        epochs = [m["diverged_at_epoch"]] if "diverged_at_epoch" in m else []
-        epochs += [s["diverged_at_epoch"] for s in m.get("per_seed", {}).values() if "diverged_at_epoch" in s]
-        if epochs:
-            found[name] = min(epochs)
-    return found
+        print(f"\n{title}\n{summary_table(summaries)}\n", file=report, flush=True)
+    return summaries

@@ -20,8 +20,13 @@ CONCRETE_ARRAYS = PROCESSED_DIR / "concrete.npz"
 CONCRETE_SCALER = PROCESSED_DIR / "concrete_scaler.joblib"
 
 MODELS_DIR = Path("data/models")
-METRICS_DIR = Path("metrics")
 PLOTS_DIR = Path("plots")
+# In each training stage's plots/<stage>/ folder, beside one <run>.csv of curves per run:
+SEEDS_TABLE = "seeds.csv"
+LOSS_FIGURE = "loss.png"
+
+METRICS_DIR = Path("metrics")
+SUMMARY_METRICS = METRICS_DIR / "summary.json"
 
 
 def jax_cache_dir(environ: Mapping[str, str]) -> Path:

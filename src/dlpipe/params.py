@@ -1,4 +1,4 @@
-"""The schema of params.yaml: types, ranges and allowed names, in one place.
+"""The schemas of params.yaml and sources.yaml: types, ranges and allowed names, in one place.
 
 Validation happens before any heavy import, so a typo costs a second, not a TensorFlow start-up.
 """
@@ -6,10 +6,10 @@ Validation happens before any heavy import, so a typo costs a second, not a Tens
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dlpipe.errors import UserError
 
@@ -37,18 +37,51 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class Source(_Strict):
-    """Where one raw table comes from and how to recognise it."""
+ModelT = TypeVar("ModelT", bound=_Strict)
 
-    url: Annotated[str, Field(pattern=r"^https?://\S+/[^/\s]+$")]
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Url = Annotated[str, Field(pattern=r"^https?://\S+/[^/\s]+$")]
+
+
+class _Source(_Strict):
+    url: Url
     rows: PositiveInt
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
-    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    # Verification can be turned off only on purpose, never by leaving the checksum out.
+    verify: bool = True
+
+    def _require_check(self, check: str | None, name: str) -> None:
+        if self.verify and check is None:
+            raise ValueError(f"needs `{name}` to check the file against, or `verify: false` to skip the check")
 
 
-class FetchParams(_Strict):
-    spotify: Source
-    concrete: Source
+class SpotifySource(_Source):
+    """The Spotify songs CSV, recognised by the sha256 of its bytes."""
+
+    sha256: Sha256 | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> SpotifySource:
+        self._require_check(self.sha256, "sha256")
+        return self
+
+
+class ConcreteSource(_Source):
+    """The concrete table, recognised by its content (an Excel file's bytes change on every re-save)."""
+
+    fingerprint: Sha256 | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> ConcreteSource:
+        self._require_check(self.fingerprint, "fingerprint")
+        return self
+
+
+class Sources(_Strict):
+    """The whole sources.yaml: where the raw tables come from and how to recognise them."""
+
+    spotify: SpotifySource
+    concrete: ConcreteSource
 
 
 class SplitParams(_Strict):
@@ -84,7 +117,6 @@ class Params(_Strict):
     seeds: Annotated[list[Annotated[int, Field(ge=0, lt=2**31)]], Field(min_length=1, max_length=100)]
     dropout: Annotated[float, Field(ge=0, lt=1)]
     keras_backend: Literal["jax", "tensorflow"]
-    fetch: FetchParams
     group_split: SplitParams
     preprocess: PreprocessParams
     train_dropout: TrainParams
@@ -104,27 +136,50 @@ def _describe(error: dict) -> str:
         return f"{where}: unknown key (a typo?); remove it or fix its name"
     if error["type"] == "missing":
         return f"{where}: missing"
+    if error["type"] == "value_error" and isinstance(error.get("input"), dict):
+        return f"{where}: {error['msg'].removeprefix('Value error, ')}"
     return f"{where}: {error['input']!r} is not allowed: {error['msg']}"
 
 
-def validate_params(raw: object, source: str = "params.yaml") -> Params:
-    """Validate a parsed params mapping; raise UserError with one line per problem."""
+def _validate(model: type[ModelT], raw: object, source: str) -> ModelT:
     # Strict: "0.5" (a string) or true are not numbers; an int is still a valid float, so
     # `dvc exp run -S dropout=0` works.
+    if not isinstance(raw, dict):
+        what = "empty" if raw is None else f"a {type(raw).__name__}, not a mapping of keys to values"
+        raise UserError(f"invalid {source}: the file is {what}")
     try:
-        return Params.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors()]
         raise UserError(f"invalid {source}:\n  " + "\n  ".join(lines)) from None
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
-    """Read and validate params.yaml."""
-    path = Path(path)
+def validate_params(raw: object, source: str = "params.yaml") -> Params:
+    """Validate a parsed params mapping; raise UserError with one line per problem."""
+    return _validate(Params, raw, source)
+
+
+def validate_sources(raw: object, source: str = "sources.yaml") -> Sources:
+    """Validate a parsed sources mapping; raise UserError with one line per problem."""
+    return _validate(Sources, raw, source)
+
+
+def _read_yaml(path: Path) -> object:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path} not found; run from the repository root") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise UserError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
-    return validate_params(raw, str(path))
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml."""
+    return validate_params(_read_yaml(Path(path)), str(path))
+
+
+def load_sources(path: str | Path = "sources.yaml") -> Sources:
+    """Read and validate sources.yaml."""
+    return validate_sources(_read_yaml(Path(path)), str(path))

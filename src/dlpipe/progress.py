@@ -9,6 +9,8 @@ from typing import Literal, TextIO
 
 from tqdm import tqdm
 
+from dlpipe import render
+
 Mode = Literal["auto", "bar", "lines", "off"]
 MODES: tuple[Mode, ...] = ("auto", "bar", "lines", "off")
 
@@ -83,21 +85,11 @@ def make_progress(mode: str = "auto", stream: TextIO | None = None) -> Progress:
     return LineProgress(stream)
 
 
-def summary_table(metrics: Mapping[str, Mapping]) -> str:
-    """The end-of-stage table: per run, min val loss and its epoch, final losses, gap, divergence."""
-
-    def num(m: Mapping, key: str) -> str:
-        return f"{m[key]:.4f}" if key in m else "–"
-
-    rows = [("run", "min val_loss (epoch)", "final loss", "final val_loss", "overfitting gap", "diverged")]
-    for run, m in metrics.items():
-        best = f"{m['min_val_loss']:.4f} ({m['min_val_loss_epoch']:g})" if "min_val_loss" in m else "–"
-        diverged = (
-            f"yes, epoch {m['diverged_at_epoch']}"
-            if m.get("diverged_at_epoch")
-            else (f"{m['diverged_seeds']} of {m['seeds']} seeds" if m.get("diverged_seeds") else "no")
-        )
-        rows.append((run, best, num(m, "final_loss"), num(m, "final_val_loss"), num(m, "overfitting_gap"), diverged))
+def summary_table(summaries: Mapping[str, Mapping]) -> str:
+    """The end-of-stage table: per run, min val loss and its epoch, overfitting gap, divergence, seeds."""
+    rows = [("run", "min val_loss (epoch)", "overfitting gap", "diverged", "seeds")]
+    for run, m in summaries.items():
+        rows.append((run, render.best(m), render.loss(m, "overfitting_gap"), render.divergence(m), render.seeds(m)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

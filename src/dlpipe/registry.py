@@ -46,7 +46,9 @@ BATCHNORM = TrainingStage(
 )
 TRAINING_STAGES: tuple[TrainingStage, ...] = (DROPOUT, BATCHNORM)
 DATA_STAGES: tuple[str, ...] = ("fetch", "group_split", "preprocess")
-STAGES: tuple[str, ...] = (*DATA_STAGES, *(t.stage for t in TRAINING_STAGES))
+SUMMARY_STAGE = "summarize"
+STAGES: tuple[str, ...] = (*DATA_STAGES, *(t.stage for t in TRAINING_STAGES), SUMMARY_STAGE)
+RUNS: tuple[str, ...] = tuple(run for t in TRAINING_STAGES for run in t.runs)
 
 
 def training_stage(stage: str) -> TrainingStage:

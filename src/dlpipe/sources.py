@@ -14,7 +14,7 @@ from tqdm import tqdm
 from dlpipe.atomic import atomic_path
 from dlpipe.download import fetch_to, file_name, sha256_of
 from dlpipe.errors import UserError
-from dlpipe.params import FetchParams
+from dlpipe.params import Sources
 from dlpipe.tables import concrete_fingerprint, read_concrete, read_spotify
 
 
@@ -48,9 +48,23 @@ def _download_bar(stream: TextIO | None, name: str) -> Iterator[Callable[[int, i
         yield update
 
 
-def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream: TextIO | None = sys.stderr) -> None:
+def _warn_unverified(name: str, stream: TextIO | None) -> None:
+    print(
+        f"fetch: warning: sources.yaml sets `verify: false` for {name}: the file is not checked, so the "
+        "pipeline may train on other data than the notebook's",
+        file=stream or sys.stderr,
+        flush=True,
+    )
+
+
+def fetch_sources(sources: Sources, out_dir: Path, mirror: Path | None, stream: TextIO | None = sys.stderr) -> None:
     """Write ``out_dir/spotify_songs.csv`` (the verified bytes) and ``out_dir/concrete.csv``
-    (the verified table with the Kaggle column names). All or nothing."""
+    (the verified table with the Kaggle column names). All or nothing.
+
+    ``stream`` gets one line per download (and a byte bar on a terminal); None is silent.
+    Warnings about unverified sources are printed whatever ``stream`` is.
+    """
+    spotify_src, concrete_src = sources.spotify, sources.concrete
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         where = f"FETCH_MIRROR={mirror}" if mirror else "the network"
@@ -59,29 +73,30 @@ def fetch_sources(fetch: FetchParams, out_dir: Path, mirror: Path | None, stream
         if stream:
             print(f"fetch: spotify from {where}", file=stream, flush=True)
         with _download_bar(None if mirror else stream, spotify.name) as progress:
-            fetch_to(fetch.spotify.url, spotify, mirror, progress=progress)
-        if fetch.spotify.sha256 is not None:
-            got = sha256_of(spotify)
-            if got != fetch.spotify.sha256:
-                raise UserError(
-                    f"{_origin(fetch.spotify.url, mirror)}: sha256 {got} differs from fetch.spotify.sha256 "
-                    f"{fetch.spotify.sha256} in params.yaml; the file changed or is not the expected one"
-                )
-        read_spotify(spotify, fetch.spotify.rows, _origin(fetch.spotify.url, mirror))
+            fetch_to(spotify_src.url, spotify, mirror, progress=progress)
+        if not spotify_src.verify:
+            _warn_unverified("spotify", stream)
+        elif (got := sha256_of(spotify)) != spotify_src.sha256:
+            raise UserError(
+                f"{_origin(spotify_src.url, mirror)}: sha256 {got} differs from spotify.sha256 "
+                f"{spotify_src.sha256} in sources.yaml; the file changed or is not the expected one"
+            )
+        read_spotify(spotify, spotify_src.rows, _origin(spotify_src.url, mirror))
 
         # Kept apart from the outputs: the source may itself be called concrete.csv.
-        download = tmp / ".download" / file_name(fetch.concrete.url)
+        download = tmp / ".download" / file_name(concrete_src.url)
         download.parent.mkdir()
         if stream:
             print(f"fetch: concrete from {where}", file=stream, flush=True)
         with _download_bar(None if mirror else stream, download.name) as progress:
-            fetch_to(fetch.concrete.url, download, mirror, progress=progress)
-        table = read_concrete(download, fetch.concrete.rows, _origin(fetch.concrete.url, mirror))
-        got = concrete_fingerprint(table)
-        if fetch.concrete.fingerprint is not None and got != fetch.concrete.fingerprint:
+            fetch_to(concrete_src.url, download, mirror, progress=progress)
+        table = read_concrete(download, concrete_src.rows, _origin(concrete_src.url, mirror))
+        if not concrete_src.verify:
+            _warn_unverified("concrete", stream)
+        elif (got := concrete_fingerprint(table)) != concrete_src.fingerprint:
             raise UserError(
-                f"{_origin(fetch.concrete.url, mirror)}: content fingerprint {got} differs from "
-                f"fetch.concrete.fingerprint {fetch.concrete.fingerprint} in params.yaml; "
+                f"{_origin(concrete_src.url, mirror)}: content fingerprint {got} differs from "
+                f"concrete.fingerprint {concrete_src.fingerprint} in sources.yaml; "
                 "the cells differ from the expected table"
             )
         table.to_csv(tmp / "concrete.csv", index=False, lineterminator="\n", float_format="%.17g")

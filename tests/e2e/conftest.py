@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dvc.utils.serialize import modify_yaml
 
 from dlpipe.tables import concrete_fingerprint, read_concrete
 from tests.conftest import make_concrete, make_spotify
@@ -47,11 +49,29 @@ class Clone:
         return yaml.safe_load((self.path / "params.yaml").read_text())
 
     def write_params(self, params: dict) -> None:
-        (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        """Write ``params`` into params.yaml the way `dvc exp run -S` does (comments and layout kept)."""
+        with modify_yaml(self.path / "params.yaml") as document:
+            _merge(document, params)
+
+    def summary(self, rev: str | None = None) -> dict:
+        """metrics/summary.json of the work tree, or of a revision."""
+        if rev is None:
+            return json.loads((self.path / "metrics/summary.json").read_text())
+        return json.loads(self.run("git", "show", f"{rev}:metrics/summary.json").stdout)
+
+
+def _merge(document: dict, new: dict) -> None:
+    for key in [k for k in document if k not in new]:
+        del document[key]
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(document.get(key), dict):
+            _merge(document[key], value)
+        elif document.get(key) != value:
+            document[key] = value
 
 
 def write_small_mirror(folder: Path) -> dict:
-    """Write small tables with the real schemas; return the fetch params that accept them."""
+    """Write small tables with the real schemas; return the sources.yaml content that accepts them."""
     folder.mkdir(parents=True, exist_ok=True)
     spotify, concrete = make_spotify(n_rows=400, n_artists=60), make_concrete(n_rows=150)
     spotify.to_csv(folder / "spotify_songs.csv", index=False)
@@ -127,8 +147,8 @@ def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Clone:
     path.mkdir()
     copy_worktree(path)
     repo = Clone(path, _environment(root))
+    (path / "sources.yaml").write_text(yaml.safe_dump(write_small_mirror(root / "mirror"), sort_keys=False))
     params = repo.params()
-    params["fetch"] = write_small_mirror(root / "mirror")
     for stage, epochs in TINY_EPOCHS.items():
         params[stage]["epochs"] = epochs
     repo.write_params(params)

@@ -9,26 +9,30 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-ALL = frozenset({"fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm"})
+ALL = frozenset({"fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize"})
 DATA = frozenset({"fetch", "group_split", "preprocess"})
 TRAINING = frozenset({"train_dropout", "train_batchnorm"})
+S = "summarize"  # reruns after any training stage that ran: it gathers their results
 
 # (change, what it reruns). A param change is `dvc exp run -S`; a file change is an edit of that
 # file (a comment line appended, as a minimal edit), then `dvc repro`.
 IMPACT = [
-    ("group_split.seed=1", {"group_split", "preprocess", *TRAINING}),
-    ("group_split.spotify_train_size=0.7", {"group_split", "preprocess", "train_dropout"}),
-    ("group_split.concrete_train_size=0.6", {"group_split", "preprocess", "train_batchnorm"}),
-    ("preprocess.standardize_concrete=true", {"preprocess", "train_batchnorm"}),
-    ("dropout=0.5", {"train_dropout"}),
-    ("train_dropout.batch_size=256", {"train_dropout"}),
-    ("train_batchnorm.optimizer=adam", {"train_batchnorm"}),
-    ("keras_backend=tensorflow", TRAINING),
-    ("seeds=[0,1]", TRAINING),
+    ("group_split.seed=1", {"group_split", "preprocess", *TRAINING, S}),
+    ("group_split.spotify_train_size=0.7", {"group_split", "preprocess", "train_dropout", S}),
+    ("group_split.concrete_train_size=0.6", {"group_split", "preprocess", "train_batchnorm", S}),
+    ("preprocess.standardize_concrete=true", {"preprocess", "train_batchnorm", S}),
+    ("dropout=0.5", {"train_dropout", S}),
+    ("train_dropout.batch_size=256", {"train_dropout", S}),
+    ("train_batchnorm.optimizer=adam", {"train_batchnorm", S}),
+    ("keras_backend=tensorflow", {*TRAINING, S}),
+    ("seeds=[0,1]", {*TRAINING, S}),
+    ("edit sources.yaml", {"fetch"}),
     ("edit src/dlpipe/tables.py", DATA),
     ("edit src/dlpipe/split.py", {"group_split"}),
     ("edit src/dlpipe/models.py", TRAINING),
+    ("edit src/dlpipe/summary.py", {*TRAINING, S}),
     ("edit stages/train_dropout.py", {"train_dropout"}),
+    ("edit stages/summarize.py", {S}),
     ("edit src/dlpipe/review.py", set()),
     ("edit README.md", set()),
 ]

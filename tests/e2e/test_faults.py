@@ -48,8 +48,9 @@ def start_and_interrupt(clone, sig: int, whole_group: bool) -> tuple[int, str]:
 
 
 @pytest.fixture
-def long_clone(clone):
+def long_clone(built_clone):
     """The tiny pipeline, with enough epochs that a signal lands during training."""
+    clone = built_clone
     params = clone.params()
     params["train_dropout"]["epochs"] = 3000
     clone.write_params(params)
@@ -61,7 +62,7 @@ def long_clone(clone):
 @pytest.mark.parametrize(("sig", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
 def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group):
     clone = long_clone
-    undisturbed = (clone.path / "metrics/train_dropout.json").read_bytes()
+    undisturbed = (clone.path / "plots/train_dropout/seeds.csv").read_bytes()
     code, output = start_and_interrupt(clone, sig, whole_group)
     assert code != 0, output
     deadline = time.monotonic() + 15
@@ -73,7 +74,7 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     ):
         assert time.monotonic() < deadline, "the stage outlived dvc"
         time.sleep(0.2)
-    metrics = clone.path / "metrics/train_dropout.json"
+    metrics = clone.path / "plots/train_dropout/seeds.csv"
     assert not metrics.exists() or metrics.read_bytes() == undisturbed
     models = clone.path / "data/models/train_dropout"
     assert not models.exists() or sorted(p.name for p in models.iterdir()) == ["dropout.keras", "no_dropout.keras"]
@@ -87,11 +88,11 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     assert metrics.read_bytes() == undisturbed
 
 
-def test_damaged_outputs_are_detected_and_rebuilt(clone):
-    clone.dvc("repro")
+def test_damaged_outputs_are_detected_and_rebuilt(built_clone):
+    clone = built_clone
     originals = {
         rel: (clone.path / rel).read_bytes()
-        for rel in ("metrics/train_batchnorm.json", "data/processed/spotify.npz", "plots/train_dropout/dropout.csv")
+        for rel in ("metrics/summary.json", "data/processed/spotify.npz", "plots/train_dropout/dropout.csv")
     }
     for rel in originals:
         path = clone.path / rel

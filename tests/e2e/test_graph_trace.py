@@ -17,7 +17,7 @@ import yaml
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 TRACER = ROOT / "tests/helpers/trace_stage.py"
-STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm")
+STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize")
 NOT_DATA = ("params.yaml",)
 
 

@@ -105,10 +105,8 @@ def open_offline(page_file: Path, screenshot: Path) -> tuple[str, str, list[dict
             browser.close()
 
 
-def test_offline_page_draws_both_revisions_of_each_top_level_plot(clone, tmp_path: Path):
-    clone.dvc("repro")
-    clone.run("git", "add", "-A")
-    clone.run("git", "commit", "-q", "-m", "results")
+def test_offline_page_draws_both_revisions_of_each_top_level_plot(built_clone, tmp_path: Path):
+    clone = built_clone
     head = clone.run("git", "rev-parse", "--short", "HEAD").stdout.strip()
     params = clone.params()
     params["dropout"] = 0.1 if params["dropout"] != 0.1 else 0.5

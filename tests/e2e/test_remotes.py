@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.conftest import Clone
 
 pytestmark = pytest.mark.e2e
-STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm")
+STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize")
 OUTPUTS = ("data/raw/spotify_songs.csv", "data/processed/spotify.npz", "data/models/train_dropout/dropout.keras")
 
 
@@ -23,8 +23,8 @@ def ran(output: str) -> set[str]:
 
 
 def build_and_push(a: Clone, remote_url: str, *config: tuple[str, ...]) -> None:
-    """Clone A: run the pipeline, commit, configure the remote and push data and run-cache."""
-    a.dvc("repro")
+    """Clone A (the pipeline already run): configure the remote, commit, push data and run-cache."""
+    assert "Data and pipelines are up to date" in a.dvc("status").stdout
     a.dvc("remote", "add", "-d", "team", remote_url)
     for option in config:
         a.dvc("remote", "modify", "--local", "team", *option)
@@ -42,11 +42,12 @@ def fresh_clone(a: Clone, dest: Path, *config: tuple[str, ...]) -> Clone:
 
 
 def assert_same_results(a: Clone, b: Clone) -> None:
-    for rel in ("metrics/train_dropout.json", "metrics/train_batchnorm.json", *OUTPUTS):
+    for rel in ("metrics/summary.json", "plots/train_dropout/seeds.csv", "dvc.lock", *OUTPUTS):
         assert (b.path / rel).read_bytes() == (a.path / rel).read_bytes(), rel
 
 
-def test_round_trip_through_a_folder_remote(clone, tmp_path):
+def test_round_trip_through_a_folder_remote(built_clone, tmp_path):
+    clone = built_clone
     build_and_push(clone, str(tmp_path / "store"))
     b = fresh_clone(clone, tmp_path / "b")
     assert not (b.path / "data").exists()
@@ -63,14 +64,15 @@ def test_round_trip_through_a_folder_remote(clone, tmp_path):
     assert_same_results(clone, c)
 
 
-def test_experiment_travels_through_git_and_dvc_remotes(clone, tmp_path):
+def test_experiment_travels_through_git_and_dvc_remotes(built_clone, tmp_path):
+    clone = built_clone
     build_and_push(clone, str(tmp_path / "store"))
     origin = tmp_path / "origin.git"
     clone.run("git", "init", "-q", "--bare", "-b", "main", str(origin))
     clone.run("git", "remote", "add", "origin", str(origin))
     clone.run("git", "push", "-q", "origin", "main")
     clone.dvc("exp", "run", "-S", "dropout=0.5", "--name", "dropout-05")
-    exp_metrics = (clone.path / "metrics/train_dropout.json").read_bytes()
+    exp_metrics = (clone.path / "metrics/summary.json").read_bytes()
     clone.dvc("exp", "push", "origin", "dropout-05")
 
     b = Clone(tmp_path / "b", clone.env)
@@ -78,17 +80,16 @@ def test_experiment_travels_through_git_and_dvc_remotes(clone, tmp_path):
     b.dvc("exp", "pull", "origin", "dropout-05")
     assert "dropout-05" in b.dvc("exp", "list", "--all-commits").stdout
     b.dvc("exp", "apply", "dropout-05")
-    assert (b.path / "metrics/train_dropout.json").read_bytes() == exp_metrics
+    assert (b.path / "metrics/summary.json").read_bytes() == exp_metrics
     assert "dropout: 0.5" in (b.path / "params.yaml").read_text()
 
 
-def test_large_outputs_stay_out_of_git(clone):
-    clone.dvc("repro")
-    clone.run("git", "add", "-A")
+def test_large_outputs_stay_out_of_git(built_clone):
+    clone = built_clone
     tracked = clone.run("git", "ls-files").stdout.split()
     assert not [t for t in tracked if t.startswith("data/")]
     assert not [t for t in tracked if t.endswith((".keras", ".npz", ".joblib", ".xls"))]
-    assert "metrics/train_dropout.json" in tracked and "plots/train_dropout/dropout.csv" in tracked
+    assert {"metrics/summary.json", "plots/train_dropout/dropout.csv", "plots/train_dropout/seeds.csv"} <= set(tracked)
     ignored = clone.run("git", "check-ignore", *OUTPUTS).stdout.split()
     assert ignored == list(OUTPUTS)
 
@@ -139,7 +140,8 @@ def sshd(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_round_trip_through_an_ssh_remote(clone, tmp_path, sshd):
+def test_round_trip_through_an_ssh_remote(built_clone, tmp_path, sshd):
+    clone = built_clone
     port, key, known_hosts = sshd
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True)

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import sys
 import time
+from pathlib import Path
 
 import pytest
+
+from dlpipe.summary import read_seed_table, run_major
 
 pytestmark = pytest.mark.e2e
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def metrics_at(clone, rev: str, stage: str) -> dict:
-    return json.loads(clone.run("git", "show", f"{rev}:metrics/{stage}.json").stdout)
+def metrics_at(clone, rev: str) -> dict:
+    """Per run, the summary metrics at ``rev``."""
+    return run_major(clone.summary(rev))
 
 
 @pytest.fixture
-def two_commits(clone):
-    """Commit a run with dropout 0.3, then one with dropout 0.5 (tiny epochs)."""
-    clone.dvc("repro")
-    clone.run("git", "add", "-A")
-    clone.run("git", "commit", "-qm", "dropout 0.3")
+def two_commits(built_clone):
+    """A committed run with dropout 0.3, then one with dropout 0.5 committed (tiny epochs)."""
+    clone = built_clone
     params = clone.params()
     params["dropout"] = 0.5
     clone.write_params(params)
@@ -35,12 +38,12 @@ def two_commits(clone):
 
 def test_dvc_diffs_between_two_commits(two_commits, tmp_path):
     clone = two_commits
-    old, new = metrics_at(clone, "HEAD~1", "train_dropout"), metrics_at(clone, "HEAD", "train_dropout")
-    diff = json.loads(clone.dvc("metrics", "diff", "HEAD~1", "--json").stdout)["metrics/train_dropout.json"]
-    entry = diff["dropout.min_val_loss"]
+    old, new = metrics_at(clone, "HEAD~1"), metrics_at(clone, "HEAD")
+    diff = json.loads(clone.dvc("metrics", "diff", "HEAD~1", "--json").stdout)["metrics/summary.json"]
+    entry = diff["min_val_loss.dropout"]
     assert entry["old"] == old["dropout"]["min_val_loss"] and entry["new"] == new["dropout"]["min_val_loss"]
     assert entry["diff"] == pytest.approx(entry["new"] - entry["old"])
-    assert "no_dropout.min_val_loss" not in diff  # the control run did not change: same seed, same data
+    assert "min_val_loss.no_dropout" not in diff  # the control run did not change: same seed, same data
     params = json.loads(clone.dvc("params", "diff", "HEAD~1", "--json").stdout)["params.yaml"]
     assert list(params) == ["dropout"] and (params["dropout"]["old"], params["dropout"]["new"]) == (0.3, 0.5)
 
@@ -56,14 +59,14 @@ def test_review_report_of_two_commits(two_commits):
     clone = two_commits
     clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD~1", "--new", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
-    assert report.startswith("# Review: `HEAD~1` → `HEAD`")
-    assert "| `dropout` | 0.3000 | 0.5000 |" in report
-    old, new = metrics_at(clone, "HEAD~1", "train_dropout"), metrics_at(clone, "HEAD", "train_dropout")
+    assert report.startswith("# Review: `HEAD~1` → `HEAD`\n\n## What changed")
+    assert "| `dropout` | 0.3 | 0.5 |" in report
+    old, new = metrics_at(clone, "HEAD~1"), metrics_at(clone, "HEAD")
     o, n = old["dropout"]["min_val_loss"], new["dropout"]["min_val_loss"]
-    verdict = "better" if n < o else "worse"
-    row = f"| train_dropout | dropout | min_val_loss | {o:.4f} | {n:.4f} | {n - o:+.4f} | {verdict} |"
+    # One seed on each side: the change is shown, its verdict says the noise is unknown.
+    row = f"| dropout | min_val_loss | {o:.4f} (1 seed) | {n:.4f} (1 seed) | {n - o:+.4f} | noise unknown (1 seed"
     assert row in report
-    assert "| train_dropout | no_dropout | min_val_loss |" in report and "| same |" in report
+    assert "min_val_loss of no_dropout" in report.split("Unchanged (same values, seed for seed): ")[1]
     figures = sorted(p.name for p in (clone.path / "review").glob("*.png"))
     assert figures == [
         "batchnorm_loss.png",
@@ -80,34 +83,82 @@ def test_review_report_of_two_commits(two_commits):
     for f in figures:
         assert f"]({f})" in report
     gap_d, gap_b = new["dropout"]["overfitting_gap"], new["no_dropout"]["overfitting_gap"]
-    answer = re.search(r"- `HEAD`: \*\*(\w+)\.\*\* Overfitting gap", report)
-    assert answer and answer.group(1) == ("Yes" if gap_d < gap_b else "No")
-    assert f"{gap_d:.4f} with Dropout vs {gap_b:.4f} without" in report
+    if gap_d == gap_b:  # possible in 3 tiny epochs: both minima at the last epoch
+        assert "- `HEAD`, 1 seed: **No difference.** Overfitting gap" in report
+    else:
+        answer = re.search(r"- `HEAD`, 1 seed: \*\*(\w+) on this seed, noise unknown\*\*", report)
+        assert answer and answer.group(1) == ("Yes" if gap_d < gap_b else "No")
+    assert f"{gap_d:.4f} (1 seed) with Dropout(0.5) vs {gap_b:.4f} (1 seed) without" in report
 
 
-def test_two_seeds_report_mean_and_std(clone):
-    clone.dvc("repro")
-    clone.run("git", "add", "-A")
-    clone.run("git", "commit", "-qm", "one seed")
-    clone.dvc("exp", "run", "-S", "seeds=[0,1]")
-    m = json.loads((clone.path / "metrics/train_dropout.json").read_text())["dropout"]
-    assert m["seeds"] == 2 and set(m["per_seed"]) == {"0", "1"}
-    values = [m["per_seed"][s]["min_val_loss"] for s in ("0", "1")]
-    assert m["min_val_loss"] == pytest.approx(sum(values) / 2)
-    assert m["min_val_loss_std"] == pytest.approx(abs(values[0] - values[1]) / 2**0.5)
-    # Seed 0 of the two-seed run is the one-seed run, bit for bit.
-    assert m["per_seed"]["0"] == metrics_at(clone, "HEAD", "train_dropout")["dropout"]
+def test_three_seeds_through_every_documented_command(built_clone, tmp_path):
+    """seeds=[0,1,2] through the pipeline, dvc's diffs, the results table, the review, the plots page and
+    the spec figures: every one shows means with their spread and counts as counts."""
+    clone = built_clone
+    one_seed = read_seed_table(clone.path / "plots/train_dropout/seeds.csv")
+    out = clone.dvc("exp", "run", "-S", "seeds=[0,1,2]").stdout
+    assert re.search(r"dropout\s+\d\.\d{4} ± \d\.\d{4} \(\d+(–\d+)?\)\s+\d\.\d{4} ± \d\.\d{4}\s+no\s+3", out), out
+    summary = run_major(clone.summary())
+    m = summary["dropout"]
+    per_seed = read_seed_table(clone.path / "plots/train_dropout/seeds.csv")["dropout"]
+    assert m["seeds"] == 3 and set(per_seed) == {0, 1, 2}
+    values = [per_seed[s]["min_val_loss"] for s in (0, 1, 2)]
+    assert m["min_val_loss"] == pytest.approx(sum(values) / 3)
+    assert m["min_val_loss_std"] == pytest.approx(statistics.stdev(values))
+    epochs = [per_seed[s]["min_val_loss_epoch"] for s in (0, 1, 2)]
+    assert (m["min_val_loss_epoch_min"], m["min_val_loss_epoch_max"]) == (min(epochs), max(epochs))
+    assert per_seed[0] == one_seed["dropout"][0]  # seed 0 of three is the one-seed run, bit for bit
     header = (clone.path / "plots/train_dropout/dropout.csv").read_text().splitlines()[0]
     assert header == "epoch,loss,val_loss,loss_std,val_loss_std,seeds"
+
+    diff = json.loads(clone.dvc("metrics", "diff", "HEAD", "--json").stdout)["metrics/summary.json"]
+    assert diff["min_val_loss_std.dropout"]["new"] == m["min_val_loss_std"] and diff["seeds.dropout"]["new"] == 3
+
+    table = clone.run(sys.executable, "-m", "dlpipe.results_table").stdout
+    lo, hi = min(epochs), max(epochs)
+    epoch_text = str(lo) if lo == hi else f"{lo}–{hi}"
+    row = f"| train_dropout | dropout | {m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f} ({epoch_text}) |"
+    assert row in table and "| 3 |" in table
+    diverged = summary["no_batchnorm"]
+    if diverged.get("diverged"):
+        assert f"{diverged['diverged_seeds']} of 3 seeds, first at epoch {diverged['diverged_at_epoch']}" in table
+
     clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
-    assert f"{m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f}" in report
+    assert "| `seeds` | [0] | [0, 1, 2] |" in report
+    assert f"{m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f} (3 seeds)" in report
+    assert "- `workspace`, 3 seeds:" in report and "- `HEAD`, 1 seed:" in report
+    assert "noise unknown (1 seed on a side; run several seeds to measure it" in report
+    # Counts print as counts: no epoch or seed number is shown as a float.
+    assert not re.search(r"(epoch|seeds?)\D{0,3}\d+\.\d", report.split("## Loss curves")[0])
 
-
-def test_queued_sweep_runs_and_is_reported(clone):
-    clone.dvc("repro")
+    # Commit the three seeds, change dropout with three seeds again: now the verdicts have p-values.
     clone.run("git", "add", "-A")
-    clone.run("git", "commit", "-qm", "baseline run")
+    clone.run("git", "commit", "-qm", "three seeds")
+    clone.dvc("exp", "run", "-S", "dropout=0.6")
+    clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD", "--out", "review")
+    report = (clone.path / "review/report.md").read_text()
+    assert re.search(
+        r"\| dropout \| min_val_loss \| .* \(3 seeds\) \| .* \(3 seeds\) \| [+-]\d\.\d{4} ± \d\.\d{4} \| "
+        r"(better|worse|within noise) \(p = [0-9.e-]+, 3 vs 3 seeds\) \|",
+        report,
+    ), report
+
+    page = tmp_path / "page"
+    clone.run(sys.executable, "-m", "dlpipe.plots_page", "--rev", "HEAD", "--out", str(page))
+    html = (page / "index.html").read_text()
+    assert html.count("dropout.csv::val_loss") >= 2 * 3 and "HEAD" in html  # both revisions, 3 epochs each
+    figures = clone.run(sys.executable, "-m", "dlpipe.spec_figures", "--out", str(tmp_path / "figs")).stdout.split()
+    assert sorted(Path(f).name for f in figures) == [
+        "batchnorm_loss.png",
+        "batchnorm_loss.svg",
+        "dropout_loss.png",
+        "dropout_loss.svg",
+    ]
+
+
+def test_queued_sweep_runs_and_is_reported(built_clone):
+    clone = built_clone
     clone.dvc("exp", "run", "--queue", "-S", "dropout=0.1,0.2")
     clone.dvc("queue", "start", "-j", "2")
     deadline = time.monotonic() + 600
@@ -122,6 +173,6 @@ def test_queued_sweep_runs_and_is_reported(clone):
     clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD", "--out", "review", "--sweep", "dropout")
     report = (clone.path / "review/report.md").read_text()
     assert "## Sweep over `dropout`" in report and "](sweep-dropout.png)" in report
-    rows = re.findall(r"^\| \S+ \| (0\.[0-9]+|0) \| ([0-9.]+) \|", report, flags=re.M)
+    rows = re.findall(r"^\| (0\.[0-9]+|0) \| [^|]+ \| ([0-9.]+) \|", report, flags=re.M)
     assert {x for x, _ in rows} >= {"0.1", "0.2", "0.3"}
     assert (clone.path / "review/sweep-dropout.png").read_bytes().startswith(PNG)

@@ -14,6 +14,7 @@ UPSTREAM = {
     "preprocess": {"fetch", "group_split", "preprocess"},
     "train_dropout": {"fetch", "group_split", "preprocess", "train_dropout"},
     "train_batchnorm": {"fetch", "group_split", "preprocess", "train_batchnorm"},
+    "summarize": {"fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize"},
 }
 
 

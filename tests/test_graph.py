@@ -100,6 +100,7 @@ def graph() -> nx.DiGraph:
     return g
 
 
+@pytest.mark.xdist_group("checkout-dvc")  # dvc in this checkout: one at a time
 def test_dvc_dag_is_one_connected_graph():
     proc = subprocess.run(
         [sys.executable, "-m", "dvc", "dag", "--dot"], cwd=ROOT, capture_output=True, text=True, check=True
@@ -114,6 +115,7 @@ def test_dvc_dag_is_one_connected_graph():
     assert {"fetch"} == {s for s in STAGES if graph().in_degree(s) == 0}
 
 
+@pytest.mark.xdist_group("checkout-dvc")
 def test_readme_draws_the_graph_dvc_draws():
     proc = subprocess.run(
         [sys.executable, "-m", "dvc", "dag", "--mermaid"], cwd=ROOT, capture_output=True, text=True, check=True

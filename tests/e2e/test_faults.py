@@ -20,6 +20,19 @@ def leftovers(root: Path) -> list[str]:
     return [str(p.relative_to(root)) for d in OUTPUT_DIRS for p in (root / d).glob(".*.tmp")]
 
 
+def stage_processes(repo: Path) -> list[int]:
+    """The train_dropout stage processes running in ``repo`` (other tests may run their own elsewhere)."""
+    found = subprocess.run(["pgrep", "-f", "stages/train_dropout.py"], capture_output=True, text=True).stdout.split()
+    mine = []
+    for pid in found:
+        try:
+            if Path(f"/proc/{pid}/cwd").resolve() == repo.resolve():
+                mine.append(int(pid))
+        except OSError:
+            pass  # it ended meanwhile
+    return mine
+
+
 def start_and_interrupt(clone, sig: int, whole_group: bool) -> tuple[int, str]:
     """Start a forced `dvc repro` of train_dropout; signal it once training has begun."""
     proc = subprocess.Popen(
@@ -52,7 +65,8 @@ def long_clone(built_clone):
     """The tiny pipeline, with enough epochs that a signal lands during training."""
     clone = built_clone
     params = clone.params()
-    params["train_dropout"]["epochs"] = 3000
+    # Long enough for a signal to land during training (the first progress line comes at epoch 10).
+    params["train_dropout"]["epochs"] = 400
     clone.write_params(params)
     clone.run("git", "commit", "-qam", "long training")
     clone.dvc("repro")
@@ -66,12 +80,7 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     code, output = start_and_interrupt(clone, sig, whole_group)
     assert code != 0, output
     deadline = time.monotonic() + 15
-    while any(
-        "train_dropout.py" in p
-        for p in subprocess.run(
-            ["pgrep", "-af", "stages/train_dropout.py"], capture_output=True, text=True
-        ).stdout.splitlines()
-    ):
+    while stage_processes(clone.path):
         assert time.monotonic() < deadline, "the stage outlived dvc"
         time.sleep(0.2)
     metrics = clone.path / "plots/train_dropout/seeds.csv"

@@ -30,6 +30,8 @@ def test_a_grid_expands_like_dvc_exp_run_s_with_the_seeds_on_every_point():
     ]
     assert swept_params(points) == ["dropout", "train_dropout.optimizer"]
     assert expand("params.yaml:dropout=0.1,0.2") == [["dropout=0.1"], ["dropout=0.2"]]
+    # A value written twice is one point: one job, one experiment.
+    assert expand("dropout=0.1,0.1,0,0.0") == [["dropout=0.1"], ["dropout=0"]]
     units = expand("train_dropout.units=[64,32],[128,64]")
     assert units == [["train_dropout.units=[64,32]"], ["train_dropout.units=[128,64]"]]
 
@@ -86,6 +88,7 @@ def test_experiment_names_are_readable_deterministic_and_valid_git_refs():
     odd = experiment_name("s", {"train_dropout.activation": "a b/c"})
     assert re.fullmatch(r"s-train_dropout\.activation-[0-9a-f]{8}", odd)
     assert odd != experiment_name("s", {"train_dropout.activation": "a b/d"})
+    assert experiment_name("s", {"a": "x y", "b": [1, 2]}) == experiment_name("s", {"a": "x y", "b": [1.0, 2.0]})
     long = experiment_name("s", {"train_batchnorm.units": list(range(40))})
     assert len(long) <= 80 and long == experiment_name("s", {"train_batchnorm.units": list(range(40))})
     for name in (odd, long, "wide-dropout-0.3-seeds-0_1_2"):

@@ -81,7 +81,11 @@ def expand(grid: str, seeds: str = "") -> list[list[str]]:
         combos = _hydra().get_hydra_sweeps({PARAMS_FILE: items})
     except Exception as exc:  # Hydra's parse errors have no common base class
         raise UserError(f"grid {grid!r}: {str(exc).splitlines()[0]}") from None
-    return [combo[PARAMS_FILE] for combo in combos]
+    # A value written twice (0.1,0.1 or 0,0.0) is one point: one job, one experiment.
+    unique: dict[str, list[str]] = {}
+    for combo in combos:
+        unique.setdefault(json.dumps(_canonical(parse_point(combo[PARAMS_FILE])), sort_keys=True), combo[PARAMS_FILE])
+    return list(unique.values())
 
 
 def parse_point(overrides: Sequence[str]) -> dict[str, Any]:
@@ -126,9 +130,14 @@ def _slug(value: Any, in_list: bool = False) -> str | None:
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float | list):
+    """``value`` with every number as a float: the values of one point compare and hash as one."""
+    if isinstance(value, dict):
+        return {key: _canonical(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return value
-    return [_canonical(v) for v in value] if isinstance(value, list) else float(value)
+    return float(value)
 
 
 def experiment_name(sweep: str, values: Mapping[str, Any]) -> str:

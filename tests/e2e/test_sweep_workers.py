@@ -71,6 +71,7 @@ def work(repo: Clone, *args: str) -> tuple[subprocess.CompletedProcess[str], flo
 
 def test_four_workers_two_at_a_time_then_a_collector(team, tmp_path):
     origin, env, key = team
+    stored = set((tmp_path / "store").rglob("*"))
     workers = [clone_of(origin, tmp_path / f"worker{i}", env, key) for i in range(len(GOOD) + 1)]
     with ThreadPoolExecutor(max_workers=2) as pool:  # two machines at a time
         results = list(pool.map(lambda i: work(workers[i], "--grid", GRID, "--index", str(i)), range(len(workers))))
@@ -89,6 +90,8 @@ def test_four_workers_two_at_a_time_then_a_collector(team, tmp_path):
         assert not (repo.path / "data/raw").exists()
         assert out.splitlines()[-1].startswith(f"{SWEEP}-dropout-{value}: pushed to origin (experiment ")
         own[value] = run_major(repo.summary())
+    # Models and run-cache records arrived on the SSH remote; the commits on the git remote.
+    assert len(set((tmp_path / "store").rglob("*")) - stored) >= 2 * len(GOOD)
     names = Clone(origin, env).run("git", "for-each-ref", "--format=%(refname:lstrip=4)", "refs/exps").stdout
     assert sorted(names.split()) == [f"{SWEEP}-dropout-{v}" for v in GOOD]
 

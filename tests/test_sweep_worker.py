@@ -77,3 +77,12 @@ def test_the_command_fails_with_one_line_and_no_traceback(params):
         proc.stderr.startswith("sweep_worker: error: -S dropout=1.5 is not a valid point")
         and proc.stderr.count("\n") == 1
     )
+
+
+def test_without_a_default_dvc_remote_nothing_runs(params):
+    cwd = params.parent
+    for args in (["init", "-q", "-b", "main"], ["remote", "add", "origin", str(cwd / "origin.git")]):
+        subprocess.run(["git", *args], cwd=cwd, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=cwd, check=True)
+    with pytest.raises(UserError, match=r"^no default DVC remote: `dvc remote add -d NAME URL`"):
+        run_point("s", ["dropout=0.1"], cwd=cwd)

@@ -5,8 +5,8 @@
 
 In a clone whose git remote (``--remote``, default ``origin``) and default DVC remote are reachable: the
 point's experiment (named from the sweep and the point, see :mod:`dlpipe.sweep_grid`) is run with
-``dvc exp run --pull --allow-missing`` (the data stages' outputs come from the DVC remote, never
-recomputed; a combination anyone already ran comes from its run-cache), then shared with
+``dvc exp run --pull --allow-missing`` (the data stages' outputs come from the DVC remote, not
+recomputed), then shared with
 ``dvc exp push REMOTE NAME --run-cache`` (git refs to the git remote, outputs and run-cache to the DVC
 remote). A point already on the git remote is not run again. A bad point fails in about a second, with
 one line, before any work. ``--index`` picks a point of ``--grid``: a scheduler's array index.
@@ -56,7 +56,11 @@ def _check_remotes(remote: str, cwd: Path) -> None:
         git("remote", "get-url", remote, cwd=cwd)
     except UserError:
         raise UserError(f"no git remote {remote!r} in this clone (`git remote -v`); pass --remote") from None
-    if not run_dvc("remote", "default", cwd=cwd).strip():
+    try:
+        default = run_dvc("remote", "default", cwd=cwd).strip()
+    except UserError:  # DVC says "No default remote set" and exits 1
+        default = ""
+    if not default:
         raise UserError("no default DVC remote: `dvc remote add -d NAME URL` and commit .dvc/config")
 
 

@@ -32,6 +32,31 @@ def run_dvc(*args: str, cwd: Path = Path()) -> str:
     return proc.stdout
 
 
+def stream_dvc(*args: str, cwd: Path = Path()) -> str:
+    """Run ``dvc ARGS`` in ``cwd`` showing its output as it comes (a long run in a CI log shows its
+    progress); return that output, or raise UserError with DVC's own last error line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dvc", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line)
+        returncode = proc.wait()
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM through run_cli): do not leave dvc running on its own.
+        proc.terminate()
+        proc.wait()
+        raise
+    output = "".join(lines)
+    if returncode != 0:
+        raise UserError(f"`dvc {' '.join(args)}` failed: {_last_error(output)}")
+    return output
+
+
 def dvc_json(*args: str, cwd: Path = Path()) -> Any:
     """Run ``dvc ARGS --json`` and parse its answer. DVC prints a bare NaN for a NaN metric; ours are
     never NaN, but a hand-made file might be: it reads as None."""
@@ -78,3 +103,16 @@ def file_at(rev: str | None, path: str, cwd: Path = Path()) -> str | None:
         ["git", "show", f"{resolve(rev, cwd)}:{path}"], cwd=cwd, capture_output=True, text=True, check=False
     )
     return proc.stdout if proc.returncode == 0 else None
+
+
+def experiment_refs(remote: str | None = None, cwd: Path = Path()) -> dict[str, str]:
+    """Name -> commit of the DVC experiments based on HEAD's commit, in the git remote ``remote``
+    (a name or URL; None: this clone). DVC keeps them as ``refs/exps/<baseline[:2]>/<baseline[2:]>/<name>``."""
+    head = git("rev-parse", "HEAD", cwd=cwd).strip()
+    prefix = f"refs/exps/{head[:2]}/{head[2:]}/"
+    if remote is None:
+        out = git("for-each-ref", "--format=%(objectname) %(refname)", prefix, cwd=cwd)
+    else:
+        out = git("ls-remote", remote, f"{prefix}*", cwd=cwd)
+    rows = (line.split() for line in out.splitlines() if line.strip())
+    return {ref.removeprefix(prefix): sha for sha, ref in rows if ref.startswith(prefix)}

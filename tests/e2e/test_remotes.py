@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -92,52 +88,6 @@ def test_large_outputs_stay_out_of_git(built_clone):
     assert {"metrics/summary.json", "plots/train_dropout/dropout.csv", "plots/train_dropout/seeds.csv"} <= set(tracked)
     ignored = clone.run("git", "check-ignore", *OUTPUTS).stdout.split()
     assert ignored == list(OUTPUTS)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def sshd(tmp_path):
-    """OpenSSH's sshd on 127.0.0.1 with throwaway keys; yields (port, client key, known_hosts)."""
-    binary = shutil.which("sshd") or "/usr/sbin/sshd"
-    if not os.path.exists(binary) or not shutil.which("ssh-keygen"):
-        pytest.skip("OpenSSH server not installed (Debian: apt-get install openssh-server)")
-    if os.geteuid() != 0:
-        pytest.skip("sshd with privilege separation needs root here")
-    d = tmp_path / "ssh"
-    d.mkdir()
-    for name in ("host_key", "client_key"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
-    shutil.copy(d / "client_key.pub", d / "authorized_keys")
-    port = _free_port()
-    (d / "sshd_config").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\n"
-        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\n"
-        f"StrictModes no\nUsePAM no\nPidFile {d / 'sshd.pid'}\nSubsystem sftp internal-sftp\n"
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)
-    proc = subprocess.Popen([binary, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"sshd did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-                time.sleep(0.1)
-        host_pub = (d / "host_key.pub").read_text().split()[:2]
-        (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {' '.join(host_pub)}\n")
-        yield port, d / "client_key", d / "known_hosts"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_round_trip_through_an_ssh_remote(built_clone, tmp_path, sshd):

@@ -2,14 +2,15 @@
 
 import os
 
-from dlpipe import layout
-from dlpipe.errors import run_cli
-from dlpipe.params import load_params
-from dlpipe.registry import BATCHNORM
-from dlpipe.train_stage import train_stage
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
+    from dlpipe import layout
+    from dlpipe.params import load_params
+    from dlpipe.registry import BATCHNORM
+    from dlpipe.train_stage import train_stage
+
     params = load_params()
     train = params.train_batchnorm
     train_stage(
@@ -25,4 +26,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_cli(BATCHNORM.stage, main, fast_exit=True)
+    run_stage("train_batchnorm", main, fast_exit=True)

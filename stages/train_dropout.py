@@ -2,14 +2,15 @@
 
 import os
 
-from dlpipe import layout
-from dlpipe.errors import run_cli
-from dlpipe.params import load_params
-from dlpipe.registry import DROPOUT
-from dlpipe.train_stage import train_stage
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
+    from dlpipe import layout
+    from dlpipe.params import load_params
+    from dlpipe.registry import DROPOUT
+    from dlpipe.train_stage import train_stage
+
     params = load_params()
     train_stage(
         DROPOUT.stage,
@@ -24,4 +25,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_cli(DROPOUT.stage, main, fast_exit=True)
+    run_stage("train_dropout", main, fast_exit=True)

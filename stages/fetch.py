@@ -8,9 +8,11 @@ from dlpipe.errors import run_stage
 def main() -> None:
     from dlpipe.layout import RAW_DIR
     from dlpipe.params import load_sources
+    from dlpipe.progress import progress_mode
     from dlpipe.sources import fetch_sources, resolve_mirror
 
-    fetch_sources(load_sources(), RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")))
+    progress = progress_mode(os.environ)
+    fetch_sources(load_sources(), RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")), progress=progress)
 
 
 if __name__ == "__main__":

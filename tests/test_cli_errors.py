@@ -224,3 +224,21 @@ def test_debug_shows_the_traceback_of_a_stage(tmp_path):
     )
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and proc.stderr.rstrip().splitlines()[-1].startswith("FileNotFoundError")
+
+
+@pytest.mark.parametrize("stage", ["fetch", "train_dropout", "train_batchnorm"])
+def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path, stage):
+    _with_params(tmp_path)
+    proc = subprocess.run(
+        [PY, str(ROOT / f"stages/{stage}.py")],
+        cwd=tmp_path,
+        env={**os.environ, "DLPIPE_PROGRESS": "quiet"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        f"{stage}: error: DLPIPE_PROGRESS=quiet is not a progress mode; "
+        "set it to one of auto, bar, lines, off, or unset it\n"
+    )

@@ -200,12 +200,23 @@ NETWORK_CASES = [
     ("/html.csv", "the server sent an HTML page, not the data file"),
     ("refused", "connection refused by 127.0.0.1"),
     ("http://nonexistent.invalid/spotify_songs.csv", "cannot resolve host nonexistent.invalid (DNS: no network?)"),
+    ("/always_reset.csv", "failed after 3 attempts: transfer cut after 0 bytes (ConnectionResetError: [Errno 104]"),
+    ("https", "failed after 3 attempts: [SSL: WRONG_VERSION_NUMBER]"),  # TLS to a server that does not speak it
+    (
+        "/wrong_range.csv",
+        "the server sent the wrong part of the file (asked for bytes 0-, got Content-Range: bytes 100-",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("where", "fragment"), NETWORK_CASES)
 def test_bad_network(server, tmp_path, where, fragment):
-    url = _closed_port_url() if where == "refused" else where if where.startswith("http") else server + where
+    if where == "refused":
+        url = _closed_port_url()
+    elif where == "https":
+        url = server.replace("http://", "https://") + "/ok.csv"
+    else:
+        url = where if where.startswith("http") else server + where
     with pytest.raises(UserError) as info:
         http_download(url, tmp_path / "f.csv", timeout=5, retries=2, sleep=lambda s: None)
     assert fragment in str(info.value) and "\n" not in str(info.value)

@@ -2,6 +2,7 @@ import errno
 import os
 import shutil
 import signal
+import tempfile
 import threading
 from pathlib import Path
 
@@ -31,6 +32,25 @@ def test_failure_keeps_the_old_version_and_no_temp_files(tmp_path, error):
         raise error
     assert (target / "a").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["dir"]
+
+
+def test_a_full_disk_names_the_output_being_written(tmp_path):
+    target = tmp_path / "models"
+    with pytest.raises(OSError) as info, atomic_path(target) as staged:
+        staged.mkdir()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as from a library's write()
+    assert info.value.filename == str(target)
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_an_unwritable_folder_is_named_not_the_temporary_name(tmp_path, monkeypatch):
+    def refuse(**kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), f"{kwargs['dir']}/.out.x1y2.tmp")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(OSError) as info, atomic_path(tmp_path / "data" / "out"):
+        pass
+    assert info.value.errno == errno.EROFS and info.value.filename == str(tmp_path / "data")
 
 
 def _fd_path(fd: int) -> str:

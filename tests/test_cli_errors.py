@@ -37,8 +37,8 @@ PY = sys.executable
             "cmd: error: Permission denied: data; check the permissions of that path",
         ),
         (
-            OSError(errno.EROFS, os.strerror(errno.EROFS), "data/.raw.tmp"),
-            "cmd: error: Read-only file system: data/.raw.tmp; the file system is read-only",
+            OSError(errno.EROFS, os.strerror(errno.EROFS), "data"),
+            "cmd: error: Read-only file system: data; make that folder writable, or run from a copy",
         ),
         (
             FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), "data/processed/spotify.npz"),

@@ -9,6 +9,7 @@ second rename fails, the old folder is put back.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 _DEFERRED = (signal.SIGINT, signal.SIGTERM)
+_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
 @contextmanager
@@ -85,10 +87,19 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:  # a read-only or full folder: name it, not the random name
+        raise type(exc)(exc.errno, exc.strerror, str(target.parent)) from None
     staged = tmp / target.name
     try:
-        yield staged
+        try:
+            yield staged
+        except OSError as exc:
+            # A full disk often surfaces in a library's write() that knows no path: say what was written.
+            if exc.filename is None and exc.errno in _DISK_ERRORS:
+                exc.filename = str(target)
+            raise
         if not staged.exists():
             raise RuntimeError(f"nothing was written to {staged}")
         _sync_tree(staged)

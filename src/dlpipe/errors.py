@@ -25,7 +25,7 @@ _OS_HINTS = {
     errno.EDQUOT: "free some disk space (the disk quota is used up), then run again",
     errno.EACCES: "check the permissions of that path (you need to be allowed to write there)",
     errno.EPERM: "check the permissions of that path (you need to be allowed to write there)",
-    errno.EROFS: "the file system is read-only; run from a copy of the repository you can write to",
+    errno.EROFS: "make that folder writable, or run from a copy of the repository on a writable disk",
 }
 _MISSING_HINT = "if it is a pipeline file, run `dvc pull` or `dvc repro` first to create it"
 _NETWORK_HINT = "check the network connection, then run again"

@@ -88,6 +88,41 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     assert metrics.read_bytes() == undisturbed
 
 
+def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(built_clone):
+    # The first second or so of every stage is imports (NumPy, Keras, JAX): Ctrl-C there must end
+    # in one line too, not a traceback through their imports. Import timing lines show where it is.
+    clone = built_clone
+    summary = clone.summary()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"],
+        cwd=clone.path,
+        env={**clone.env, "PYTHONPROFILEIMPORTTIME": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    lines, started = [], False
+    for line in proc.stdout:
+        lines.append(line)
+        started = started or line.startswith("> python stages/train_dropout.py")
+        if started and line.startswith("import time:") and line.split("|")[-1].strip() == "numpy":
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+            break
+    else:
+        pytest.fail("the stage never imported numpy:\n" + "".join(lines))
+    rest, _ = proc.communicate(timeout=120)
+    output = [line for line in ("".join(lines) + rest).splitlines() if not line.startswith("import time:")]
+    assert proc.returncode != 0
+    assert "Traceback" not in "\n".join(output)
+    assert "train_dropout: interrupted; no partial output was kept" in output, "\n".join(output)
+    assert leftovers(clone.path) == []
+    clone.dvc("repro")
+    assert "Data and pipelines are up to date" in clone.dvc("status").stdout
+    assert clone.summary() == summary
+
+
 def test_damaged_outputs_are_detected_and_rebuilt(built_clone):
     clone = built_clone
     originals = {

@@ -123,3 +123,10 @@ def test_a_tls_error_mid_body_is_retried():
 
     with pytest.raises(_Retryable, match=r"transfer cut after 10 bytes \(SSLError: .*BAD_RECORD_MAC"):
         _read(Broken(), 10)
+
+
+def test_retries_back_off_exponentially(server, tmp_path):
+    waits = []
+    with pytest.raises(UserError, match="failed after 4 attempts: HTTP 500"):
+        http_download(f"{server}/error500.csv", tmp_path / "f.csv", retries=3, backoff=0.5, sleep=waits.append)
+    assert waits == [0.5, 1.0, 2.0]

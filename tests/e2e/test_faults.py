@@ -20,6 +20,20 @@ def leftovers(root: Path) -> list[str]:
     return [str(p.relative_to(root)) for d in OUTPUT_DIRS for p in (root / d).glob(".*.tmp")]
 
 
+def stage_processes(root: Path, script: str) -> list[int]:
+    """Processes running ``script`` in the clone at ``root`` (other test sessions on the same
+    machine may run the same script in their own clones)."""
+    found = subprocess.run(["pgrep", "-f", script], capture_output=True, text=True).stdout.split()
+    mine = []
+    for pid in found:
+        try:
+            if Path(f"/proc/{pid}/cwd").resolve() == root.resolve():
+                mine.append(int(pid))
+        except OSError:  # it ended meanwhile
+            pass
+    return mine
+
+
 def start_and_interrupt(clone, sig: int, whole_group: bool) -> tuple[int, str]:
     """Start a forced `dvc repro` of train_dropout; signal it once training has begun."""
     proc = subprocess.Popen(
@@ -66,12 +80,7 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     code, output = start_and_interrupt(clone, sig, whole_group)
     assert code != 0, output
     deadline = time.monotonic() + 15
-    while any(
-        "train_dropout.py" in p
-        for p in subprocess.run(
-            ["pgrep", "-af", "stages/train_dropout.py"], capture_output=True, text=True
-        ).stdout.splitlines()
-    ):
+    while stage_processes(clone.path, "stages/train_dropout.py"):
         assert time.monotonic() < deadline, "the stage outlived dvc"
         time.sleep(0.2)
     metrics = clone.path / "plots/train_dropout/seeds.csv"

@@ -10,16 +10,10 @@ line: import time, seconds and min validation loss of each fit.
 import argparse
 import json
 import time
+from pathlib import Path
 
-T0 = time.perf_counter()
-import pandas as pd  # noqa: E402
-from sklearn.compose import make_column_transformer  # noqa: E402
-from sklearn.model_selection import GroupShuffleSplit  # noqa: E402
-from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
-from tensorflow import keras  # noqa: E402
-from tensorflow.keras import layers  # noqa: E402
+from dlpipe.errors import UserError, run_cli
 
-IMPORT_S = time.perf_counter() - T0
 KAGGLE_CONCRETE = [
     "Cement",
     "BlastFurnaceSlag",
@@ -43,12 +37,30 @@ def timed_fit(model, X_train, y_train, X_valid, y_valid, batch_size, epochs):
     return {"seconds": seconds, "min_val_loss": float(history_df["val_loss"].min())}
 
 
+def import_libraries() -> float:
+    """The notebook's imports, as globals; returns their seconds. Called inside the error boundary,
+    so that Ctrl-C or a broken install during them ends in one line too."""
+    global pd, make_column_transformer, GroupShuffleSplit, OneHotEncoder, StandardScaler, keras, layers
+    start = time.perf_counter()
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.model_selection import GroupShuffleSplit
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from tensorflow import keras
+    from tensorflow.keras import layers
+
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs-scale", type=float, default=1.0)
     args = parser.parse_args()
+    if not Path(args.data).is_dir():
+        raise UserError(f"--data {args.data} is not a folder; point it at the folder holding the raw files")
+    import_s = import_libraries()
     keras.utils.set_random_seed(args.seed)
     epochs = lambda n: max(1, round(n * args.epochs_scale))  # noqa: E731
     fits = {}
@@ -130,8 +142,8 @@ def main():
     model.compile(optimizer="sgd", loss="mae", metrics=["mae"])
     fits["batchnorm"] = timed_fit(model, X_train, y_train, X_valid, y_valid, 64, epochs(100))
 
-    print(json.dumps({"import_s": IMPORT_S, "fits": fits}))
+    print(json.dumps({"import_s": import_s, "fits": fits}))
 
 
 if __name__ == "__main__":
-    main()
+    run_cli("notebook_baseline", main)

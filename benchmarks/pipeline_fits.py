@@ -12,9 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from dlpipe import layout
-from dlpipe.backend import configure_backend
-from dlpipe.params import load_params
+from dlpipe.errors import run_cli
 
 
 def main() -> None:
@@ -23,6 +21,10 @@ def main() -> None:
     parser.add_argument("--epochs-scale", type=float, default=1.0)
     parser.add_argument("--params", default="params.yaml")
     args = parser.parse_args()
+    from dlpipe import layout
+    from dlpipe.backend import configure_backend
+    from dlpipe.params import load_params
+
     params = load_params(args.params)
 
     start = time.perf_counter()
@@ -69,4 +71,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli("pipeline_fits", main)

@@ -2,15 +2,18 @@
 
 import os
 
-from dlpipe.errors import run_cli
-from dlpipe.layout import RAW_DIR
-from dlpipe.params import load_sources
-from dlpipe.sources import fetch_sources, resolve_mirror
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
-    fetch_sources(load_sources(), RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")))
+    from dlpipe.layout import RAW_DIR
+    from dlpipe.params import load_sources
+    from dlpipe.progress import progress_mode
+    from dlpipe.sources import fetch_sources, resolve_mirror
+
+    progress = progress_mode(os.environ)
+    fetch_sources(load_sources(), RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")), progress=progress)
 
 
 if __name__ == "__main__":
-    run_cli("fetch", main)
+    run_stage("fetch", main)

@@ -1,14 +1,15 @@
 """DVC stage `group_split`: Spotify split by artist, concrete split at random."""
 
-from dlpipe import layout
-from dlpipe.atomic import atomic_path
-from dlpipe.errors import run_cli
-from dlpipe.params import load_params
-from dlpipe.split import group_split, random_split
-from dlpipe.tables import SPOTIFY_GROUP, read_concrete, read_spotify
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
+    from dlpipe import layout
+    from dlpipe.atomic import atomic_path
+    from dlpipe.params import load_params
+    from dlpipe.split import group_split, random_split
+    from dlpipe.tables import SPOTIFY_GROUP, read_concrete, read_spotify
+
     split = load_params().group_split
     spotify = read_spotify(layout.SPOTIFY_RAW)
     concrete = read_concrete(layout.CONCRETE_RAW)
@@ -27,4 +28,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_cli("group_split", main)
+    run_stage("group_split", main)

@@ -1,16 +1,17 @@
 """DVC stage `preprocess`: fit the Spotify preprocessor on train only; write float32 arrays."""
 
-import joblib
-import pandas as pd
-
-from dlpipe import layout
-from dlpipe.atomic import atomic_path
-from dlpipe.errors import run_cli
-from dlpipe.features import concrete_arrays, spotify_arrays
-from dlpipe.params import load_params
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
+    import joblib
+    import pandas as pd
+
+    from dlpipe import layout
+    from dlpipe.atomic import atomic_path
+    from dlpipe.features import concrete_arrays, spotify_arrays
+    from dlpipe.params import load_params
+
     params = load_params()
     read = lambda path: pd.read_csv(path, encoding="utf-8")  # noqa: E731
     spotify, preprocessor = spotify_arrays(read(layout.SPOTIFY_TRAIN), read(layout.SPOTIFY_VALID))
@@ -27,4 +28,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_cli("preprocess", main)
+    run_stage("preprocess", main)

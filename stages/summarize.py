@@ -4,20 +4,21 @@ One file, so that `dvc exp show` shows the min validation loss of every run in i
 `dvc metrics diff` compares every run at once.
 """
 
-import json
-
-from dlpipe import layout
-from dlpipe.atomic import atomic_path
-from dlpipe.errors import run_cli
-from dlpipe.registry import TRAINING_STAGES
-from dlpipe.summary import pipeline_summary
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
+    import json
+
+    from dlpipe import layout
+    from dlpipe.atomic import atomic_path
+    from dlpipe.registry import TRAINING_STAGES
+    from dlpipe.summary import pipeline_summary
+
     metrics = pipeline_summary([layout.PLOTS_DIR / t.stage / layout.SEEDS_TABLE for t in TRAINING_STAGES])
     with atomic_path(layout.SUMMARY_METRICS) as tmp:
         tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
-    run_cli("summarize", main)
+    run_stage("summarize", main)

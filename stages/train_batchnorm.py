@@ -2,14 +2,17 @@
 
 import os
 
-from dlpipe import layout
-from dlpipe.errors import run_cli
-from dlpipe.params import load_params
-from dlpipe.registry import BATCHNORM
-from dlpipe.train_stage import train_stage
+from dlpipe.errors import run_stage
 
 
 def main() -> None:
+    from dlpipe import layout
+    from dlpipe.params import load_params
+    from dlpipe.progress import progress_mode
+    from dlpipe.registry import BATCHNORM
+    from dlpipe.train_stage import train_stage
+
+    progress = progress_mode(os.environ)
     params = load_params()
     train = params.train_batchnorm
     train_stage(
@@ -19,10 +22,10 @@ def main() -> None:
         BATCHNORM.arrays,
         runs={BATCHNORM.regularised: {"batchnorm": train.batchnorm}, BATCHNORM.control: {"batchnorm": False}},
         jax_cache=layout.jax_cache_dir(os.environ),
-        progress=os.environ.get("DLPIPE_PROGRESS", "auto"),
+        progress=progress,
         title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
     )
 
 
 if __name__ == "__main__":
-    run_cli(BATCHNORM.stage, main, fast_exit=True)
+    run_stage("train_batchnorm", main, fast_exit=True)

@@ -13,14 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from dlpipe.download import http_download
 from dlpipe.errors import UserError
-from dlpipe.params import Sources, validate_params, validate_sources
-from dlpipe.sources import fetch_sources
+from dlpipe.params import Sources, load_params, load_sources, validate_params, validate_sources
+from dlpipe.sources import fetch_sources, resolve_mirror
 from dlpipe.tables import CONCRETE_COLUMNS, read_concrete, read_spotify
 from tests.conftest import make_concrete, make_spotify
 from tests.helpers.http_faults import serving
@@ -101,6 +102,28 @@ def test_bad_sources(edit, fragment):
     assert fragment in str(info.value)
 
 
+# Whole files that are not a params mapping: (file, its bytes, expected message fragment).
+FILE_CASES = [
+    ("params.yaml", b"- 0.3\n- 0.5\n", "invalid params.yaml: the file is a list, not a mapping of keys to values"),
+    ("params.yaml", b"", "invalid params.yaml: the file is empty"),
+    ("params.yaml", b"# all commented out\n", "invalid params.yaml: the file is empty"),
+    ("params.yaml", b"dropout: 0.3\n", "invalid params.yaml:\n  seeds: missing"),
+    ("params.yaml", b"dropout: [0.3\n", "params.yaml is not valid YAML"),
+    ("params.yaml", b"dropout: 0.3 \xe9\n", "params.yaml is not UTF-8 text"),
+    ("sources.yaml", b"just text\n", "invalid sources.yaml: the file is a str, not a mapping of keys to values"),
+    ("sources.yaml", b"", "invalid sources.yaml: the file is empty"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), FILE_CASES)
+def test_params_and_sources_files_that_are_not_a_mapping(tmp_path, monkeypatch, name, content, fragment):
+    (tmp_path / name).write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError) as info:
+        load_params() if name == "params.yaml" else load_sources()
+    assert fragment in str(info.value)
+
+
 def spotify_edit(fn):
     return ("spotify_songs.csv", fn)
 
@@ -136,6 +159,7 @@ DATA_CASES = [
     (concrete_edit(cell("FlyAsh", "n/a", 1)), "concrete.csv: column FlyAsh, data row 2 is empty"),
     (concrete_edit(lambda df: df.rename(columns={"Water": "H2O"})), "are neither the Kaggle names"),
     (concrete_edit(lambda df: df.iloc[:10]), "concrete.csv: 10 data rows, expected 120"),
+    (concrete_edit(lambda df: df.to_csv(index=False).encode("utf-16")), "concrete.csv: not a readable table ('utf-8'"),
     ("sha256", "sha256 "),
     ("fingerprint", "content fingerprint"),
     ("missing", "spotify_songs.csv not found in FETCH_MIRROR"),
@@ -181,6 +205,48 @@ def test_bad_data(tmp_path, case, fragment):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror"]
 
 
+def test_fetch_mirror_pointing_at_a_file(tmp_path):
+    (tmp_path / "spotify_songs.csv").write_text("x")
+    with pytest.raises(UserError) as info:
+        resolve_mirror(str(tmp_path / "spotify_songs.csv"))
+    assert str(info.value) == (
+        f"FETCH_MIRROR={tmp_path / 'spotify_songs.csv'} is not a folder; point it at the folder holding the raw files"
+    )
+
+
+DAMAGED_ARRAYS = {
+    "truncated": lambda b: b[: len(b) // 2],
+    "overwritten": lambda b: b"x" * 200 + b[200:],
+    "empty": lambda b: b"",
+    "text": lambda b: b"spotify.npz\n",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ARRAYS)
+def test_a_damaged_arrays_file_is_one_line_saying_how_to_rebuild_it(tmp_path, damage):
+    from dlpipe.arrays import Arrays
+
+    path = tmp_path / "spotify.npz"
+    x, y = np.zeros((4, 3), np.float32), np.zeros((4, 1), np.float32)
+    Arrays(x, y, x, y).save(path)
+    path.write_bytes(DAMAGED_ARRAYS[damage](path.read_bytes()))
+    with pytest.raises(UserError) as info:
+        Arrays.load(path)
+    assert str(info.value).startswith(f"{path} is damaged (") and "\n" not in str(info.value)
+    assert str(info.value).endswith("; rebuild it with `dvc repro` (it reruns preprocess)")
+
+
+@pytest.mark.parametrize(("content", "fragment"), [(b"- 1\n- 2\n", "is a list"), (b"", "is empty")])
+def test_a_stage_with_a_params_file_that_is_not_a_mapping_says_so_in_one_line(tmp_path, content, fragment):
+    (tmp_path / "params.yaml").write_bytes(content)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "group_split.py")], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"group_split: error: invalid params.yaml: the file {fragment}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
 @pytest.fixture(scope="module")
 def server():
     with serving() as url:
@@ -200,19 +266,30 @@ NETWORK_CASES = [
     ("/html.csv", "the server sent an HTML page, not the data file"),
     ("refused", "connection refused by 127.0.0.1"),
     ("http://nonexistent.invalid/spotify_songs.csv", "cannot resolve host nonexistent.invalid (DNS: no network?)"),
+    ("/always_reset.csv", "failed after 3 attempts: transfer cut after 0 bytes (ConnectionResetError: [Errno 104]"),
+    ("https", "failed after 3 attempts: [SSL: WRONG_VERSION_NUMBER]"),  # TLS to a server that does not speak it
+    (
+        "/wrong_range.csv",
+        "the server sent the wrong part of the file (asked for bytes 0-, got Content-Range: bytes 100-",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("where", "fragment"), NETWORK_CASES)
 def test_bad_network(server, tmp_path, where, fragment):
-    url = _closed_port_url() if where == "refused" else where if where.startswith("http") else server + where
+    if where == "refused":
+        url = _closed_port_url()
+    elif where == "https":
+        url = server.replace("http://", "https://") + "/ok.csv"
+    else:
+        url = where if where.startswith("http") else server + where
     with pytest.raises(UserError) as info:
         http_download(url, tmp_path / "f.csv", timeout=5, retries=2, sleep=lambda s: None)
     assert fragment in str(info.value) and "\n" not in str(info.value)
 
 
 def test_there_are_at_least_30_cases():
-    assert len(PARAMS_CASES) + len(DATA_CASES) + len(NETWORK_CASES) >= 30
+    assert len(PARAMS_CASES) + len(FILE_CASES) + len(DATA_CASES) + len(NETWORK_CASES) >= 30
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import socket
+import ssl
+from pathlib import Path
 
 import pytest
 
-from dlpipe.download import http_download
+from dlpipe.download import _read, _Retryable, http_download
 from dlpipe.errors import UserError
 from tests.helpers.http_faults import BODY, Handler, serving
 
@@ -27,7 +30,9 @@ def download(url, dest, **kw):
     http_download(url, dest, sleep=lambda s: None, **{"timeout": 5.0, "retries": 3, **kw})
 
 
-@pytest.mark.parametrize("name", ["ok", "cut_then_resume", "cut_then_ignore_range", "error503_once"])
+@pytest.mark.parametrize(
+    "name", ["ok", "cut_then_resume", "cut_then_ignore_range", "error503_once", "reset_then_resume"]
+)
 def test_flaky_servers_still_give_the_exact_bytes(server, tmp_path, name):
     dest = tmp_path / "f.csv"
     download(f"{server}/{name}.csv", dest)
@@ -71,3 +76,57 @@ def test_refused_connection_and_unknown_host(tmp_path):
         download(f"http://127.0.0.1:{port}/x.csv", tmp_path / "f.csv")
     with pytest.raises(UserError, match=r"cannot resolve host nonexistent\.invalid \(DNS"):
         download("http://nonexistent.invalid/x.csv", tmp_path / "f.csv")
+
+
+@pytest.mark.parametrize("name", ["cut_then_wrong_range", "cut_then_no_content_range"])
+def test_a_resumption_at_the_wrong_byte_is_thrown_away_and_restarted(server, tmp_path, name):
+    dest = tmp_path / "f.csv"
+    download(f"{server}/{name}.csv", dest)
+    assert dest.read_bytes() == BODY
+    assert Handler.ranges == ["", f"bytes={len(BODY) // 2}-", ""]  # cut, bad 206, full restart
+
+
+def test_a_server_that_always_resumes_wrongly_is_named(server, tmp_path):
+    with pytest.raises(UserError) as info:
+        download(f"{server}/wrong_range.csv", tmp_path / "f.csv", retries=2)
+    assert "failed after 3 attempts: the server sent the wrong part of the file (asked for bytes 0-, got " in str(
+        info.value
+    )
+
+
+def test_a_connection_reset_mid_body_is_retried(server, tmp_path):
+    dest = tmp_path / "f.csv"
+    download(f"{server}/reset_then_resume.csv", dest)
+    assert dest.read_bytes() == BODY and Handler.hits["reset_then_resume"] == 2
+
+
+def test_a_full_disk_is_not_retried_as_a_network_failure(server, tmp_path, monkeypatch):
+    import builtins
+
+    real_open = builtins.open
+
+    def full_disk(path, mode="r", *args, **kwargs):
+        if "w" in mode or "a" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", lambda self, mode="r", *a, **k: full_disk(self, mode, *a, **k))
+    with pytest.raises(OSError) as info:
+        download(f"{server}/ok.csv", tmp_path / "f.csv")
+    assert info.value.errno == errno.ENOSPC and Handler.hits["ok"] == 1
+
+
+def test_a_tls_error_mid_body_is_retried():
+    class Broken:
+        def read(self, size: int) -> bytes:
+            raise ssl.SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac")
+
+    with pytest.raises(_Retryable, match=r"transfer cut after 10 bytes \(SSLError: .*BAD_RECORD_MAC"):
+        _read(Broken(), 10)
+
+
+def test_retries_back_off_exponentially(server, tmp_path):
+    waits = []
+    with pytest.raises(UserError, match="failed after 4 attempts: HTTP 500"):
+        http_download(f"{server}/error500.csv", tmp_path / "f.csv", retries=3, backoff=0.5, sleep=waits.append)
+    assert waits == [0.5, 1.0, 2.0]

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.progress import BarProgress, LineProgress, Progress, make_progress, summary_table
+from dlpipe.errors import UserError
+from dlpipe.progress import (
+    MODES,
+    BarProgress,
+    LineProgress,
+    Progress,
+    make_progress,
+    progress_mode,
+    summary_table,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,6 +117,16 @@ def test_modes():
     assert isinstance(make_progress("bar", io.StringIO()), BarProgress)
     with pytest.raises(ValueError, match="not one of auto, bar, lines, off"):
         make_progress("loud")
+
+
+def test_dlpipe_progress_is_checked_and_lists_the_allowed_values():
+    assert progress_mode({}) == "auto" and progress_mode({"DLPIPE_PROGRESS": ""}) == "auto"
+    assert [progress_mode({"DLPIPE_PROGRESS": m}) for m in MODES] == list(MODES)
+    with pytest.raises(UserError) as info:
+        progress_mode({"DLPIPE_PROGRESS": "quiet"})
+    assert str(info.value) == (
+        "DLPIPE_PROGRESS=quiet is not a progress mode; set it to one of auto, bar, lines, off, or unset it"
+    )
 
 
 def test_summary_table_rows():

@@ -1,6 +1,9 @@
+import functools
 import hashlib
+import http.server
 import io
 import socket
+import threading
 
 import pandas as pd
 import pytest
@@ -118,3 +121,44 @@ def test_an_unverified_source_is_fetched_with_a_warning_each_time(tmp_path, spot
         fetch_sources(unverified, tmp_path / f"raw{attempt}", tmp_path / "mirror", stream=shown)
         assert "fetch: warning: sources.yaml sets `verify: false` for spotify" in shown.getvalue()
         assert "for concrete" not in shown.getvalue()
+
+
+@pytest.fixture
+def served_sources(tmp_path, spotify_df, concrete_df):
+    """The mirror's files served over HTTP on 127.0.0.1, and sources.yaml pointing at them."""
+    params = write_mirror(tmp_path / "mirror", spotify_df, concrete_df)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path / "mirror"))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        yield params.model_copy(
+            update={
+                name: getattr(params, name).model_copy(update={"url": f"{base}/{file}"})
+                for name, file in (("spotify", "spotify_songs.csv"), ("concrete", "concrete.csv"))
+            }
+        )
+        httpd.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("mode", "terminal", "lines", "bar"),
+    [
+        ("auto", True, True, True),
+        ("auto", False, True, False),
+        ("bar", False, True, True),
+        ("lines", True, True, False),
+        ("off", True, False, False),
+    ],
+)
+def test_fetch_honours_dlpipe_progress(served_sources, tmp_path, mode, terminal, lines, bar):
+    shown = _Terminal() if terminal else io.StringIO()
+    fetch_sources(served_sources, tmp_path / "raw", None, stream=shown, progress=mode)
+    assert ("fetch: spotify from the network" in shown.getvalue()) == lines
+    assert ("spotify_songs.csv: 100%" in shown.getvalue()) == bar
+    if mode == "off":
+        assert shown.getvalue() == ""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
+
+from dlpipe.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class Arrays:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Arrays:
-        """Read arrays written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(**{k: data[k] for k in ("x_train", "y_train", "x_valid", "y_valid")})
+        """Read arrays written by :meth:`save`; a damaged file is a UserError saying how to rebuild it."""
+        try:
+            with np.load(path) as data:
+                return cls(**{k: data[k] for k in ("x_train", "y_train", "x_valid", "y_valid")})
+        except (zipfile.BadZipFile, ValueError, EOFError, KeyError) as exc:
+            raise UserError(
+                f"{os.fspath(path)} is damaged ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+                "rebuild it with `dvc repro` (it reruns preprocess)"
+            ) from None

@@ -1,13 +1,81 @@
-"""Write outputs so that a reader sees the old version, the new one, or nothing — never half."""
+"""Write outputs so that a reader sees the old version or the new one — never half of either.
+
+An output is written under a temporary name next to its target, flushed to disk (every file and
+folder fsynced), and renamed onto the target. A folder cannot be renamed onto an existing folder,
+so the old one is renamed aside, the new one renamed in, and only then is the old one deleted. The
+two renames run with SIGINT and SIGTERM deferred, so an interrupt cannot fall between them; if the
+second rename fails, the old folder is put back.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
+_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block has run, then handle them as usual (once each).
+
+    For a few instructions that must not be cut in two. Python handles signals in the main thread
+    only, so elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum)) for sig in _DEFERRED}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig in dict.fromkeys(received):
+            signal.raise_signal(sig)  # now handled by the restored handler
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_tree(path: Path) -> None:
+    """Flush a file, or every file and folder under a folder, to disk (symlinks are not followed)."""
+    if path.is_symlink():
+        return
+    if path.is_dir():
+        for folder, dirs, files in os.walk(path):
+            for name in files:
+                if not os.path.islink(os.path.join(folder, name)):
+                    _fsync(Path(folder, name))
+            for name in dirs:
+                _fsync(Path(folder, name))
+    _fsync(path)
+
+
+def _swap(staged: Path, target: Path, aside: Path) -> None:
+    if target.is_dir() and not target.is_symlink():
+        os.replace(target, aside)
+        try:
+            os.replace(staged, target)
+        except BaseException:
+            os.replace(aside, target)
+            raise
+    else:
+        os.replace(staged, target)
 
 
 @contextmanager
@@ -19,14 +87,26 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:  # a read-only or full folder: name it, not the random name
+        raise type(exc)(exc.errno, exc.strerror, str(target.parent)) from None
     staged = tmp / target.name
     try:
-        yield staged
+        try:
+            yield staged
+        except OSError as exc:
+            # A full disk often surfaces in a library's write() that knows no path: say what was written.
+            if exc.filename is None and exc.errno in _DISK_ERRORS:
+                exc.filename = str(target)
+            raise
         if not staged.exists():
-            raise FileNotFoundError(f"nothing was written to {staged}")
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(staged, target)
+            raise RuntimeError(f"nothing was written to {staged}")
+        _sync_tree(staged)
+        with deferred_signals():
+            _swap(staged, target, aside=tmp / f"{target.name}.old")
+        _fsync(target.parent)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # Deferred too: an interrupt here would leave part of the temporary folder behind.
+        with deferred_signals():
+            shutil.rmtree(tmp, ignore_errors=True)

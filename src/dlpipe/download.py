@@ -2,14 +2,16 @@
 
 Network downloads survive a flaky connection: a timeout on every read, a few retries with
 exponential backoff, resumption of a cut transfer with an HTTP Range request (or a restart when
-the server ignores it), a length check against Content-Length, and a refusal of HTML pages served
-in place of data. Every failure ends in one line that says what happened and what to do.
+the server ignores it, or resumes at another byte than asked), a length check against
+Content-Length, and a refusal of HTML pages served in place of data. Every failure ends in one
+line that says what happened and what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
+import re
 import shutil
 import socket
 import time
@@ -27,6 +29,7 @@ MIRROR_HINT = (
 )
 _CHUNK = 1 << 20
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<?xml")
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-\d+/(?:\d+|\*)")
 
 
 class _Retryable(Exception):
@@ -49,6 +52,12 @@ def sha256_of(path: Path) -> str:
 
 def _looks_like_html(first_bytes: bytes) -> bool:
     return first_bytes.lstrip().lower().startswith(_HTML_STARTS)
+
+
+def _range_start(content_range: str | None) -> int | None:
+    """The first byte a 206 reply holds, from its Content-Range header (None if absent or unreadable)."""
+    found = _CONTENT_RANGE.fullmatch((content_range or "").strip())
+    return int(found.group(1)) if found else None
 
 
 def _attempt(url: str, dest: Path, timeout: float, progress: Callable[[int, int | None], None] | None) -> None:
@@ -80,35 +89,48 @@ def _attempt(url: str, dest: Path, timeout: float, progress: Callable[[int, int 
                 f"download of {url} failed: connection refused by {urlparse(url).netloc}; {MIRROR_HINT}"
             ) from None
         raise _Retryable(str(reason)) from None
-    except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, TLS errors
         raise _Retryable(f"{type(exc).__name__}: {exc}") from None
 
     with response:
-        resumed = have and response.status == 206
+        header = response.headers.get("Content-Range")
+        if response.status == 206 and _range_start(header) != have:
+            # These bytes would not continue the partial file: throw it away, start afresh next time.
+            dest.unlink(missing_ok=True)
+            raise _Retryable(
+                f"the server sent the wrong part of the file (asked for bytes {have}-, "
+                f"got Content-Range: {header or 'none'})"
+            )
+        resumed = response.status == 206 and have > 0
         if not resumed:
             have = 0
         length = response.headers.get("Content-Length")
         total = have + int(length) if length and length.isdigit() else None
         mode = "ab" if resumed else "wb"
         got = have
-        try:
-            with dest.open(mode) as out:
-                first = True
-                while chunk := response.read(_CHUNK):
-                    if first and not resumed and _looks_like_html(chunk[:512]):
-                        raise UserError(
-                            f"download of {url} failed: the server sent an HTML page, not the data file "
-                            f"(a login, error or moved page?); check the URL in params.yaml or {MIRROR_HINT}"
-                        )
-                    first = False
-                    out.write(chunk)
-                    got += len(chunk)
-                    if progress:
-                        progress(got, total)
-        except (TimeoutError, ConnectionError, http.client.IncompleteRead) as exc:
-            raise _Retryable(f"transfer cut after {got} bytes ({type(exc).__name__})") from None
+        with dest.open(mode) as out:
+            first = True
+            while chunk := _read(response, got):
+                if first and not resumed and _looks_like_html(chunk[:512]):
+                    raise UserError(
+                        f"download of {url} failed: the server sent an HTML page, not the data file "
+                        f"(a login, error or moved page?); check the URL in params.yaml or {MIRROR_HINT}"
+                    )
+                first = False
+                out.write(chunk)  # a full disk here is not a network failure: not retried
+                got += len(chunk)
+                if progress:
+                    progress(got, total)
     if total is not None and got < total:
         raise _Retryable(f"truncated body: {got} of {total} bytes")
+
+
+def _read(response: http.client.HTTPResponse, got: int) -> bytes:
+    """The next chunk of the body; a cut connection (timeout, reset, TLS error) is worth a retry."""
+    try:
+        return response.read(_CHUNK)
+    except (OSError, http.client.HTTPException) as exc:
+        raise _Retryable(f"transfer cut after {got} bytes ({type(exc).__name__}: {exc})") from None
 
 
 def http_download(

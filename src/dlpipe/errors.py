@@ -1,7 +1,13 @@
-"""User-facing errors and the thin wrapper that turns them into one line and an exit code."""
+"""User-facing errors, and the boundary that ends every command in one line and an exit code.
+
+Standard library only and quick to import: a stage script imports this module first and does its
+other imports inside ``main()``, so that the boundary (and, for stages, the signal handling) is in
+place before NumPy or Keras start loading.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -10,9 +16,95 @@ import time
 from collections.abc import Callable
 from typing import NoReturn
 
+DEBUG_VARIABLE = "DLPIPE_DEBUG"
+BUG_HINT = f"this is a bug, run with {DEBUG_VARIABLE}=1 and report it"
+INTERRUPTED = "interrupted; no partial output was kept"
+
+_OS_HINTS = {
+    errno.ENOSPC: "free some disk space, then run again",
+    errno.EDQUOT: "free some disk space (the disk quota is used up), then run again",
+    errno.EACCES: "check the permissions of that path (you need to be allowed to write there)",
+    errno.EPERM: "check the permissions of that path (you need to be allowed to write there)",
+    errno.EROFS: "make that folder writable, or run from a copy of the repository on a writable disk",
+}
+_MISSING_HINT = "if it is a pipeline file, run `dvc pull` or `dvc repro` first to create it"
+_NETWORK_HINT = "check the network connection, then run again"
+
 
 class UserError(Exception):
     """A problem the user can fix (bad data, bad params, no network): shown as one line."""
+
+
+def debugging() -> bool:
+    """Whether ``DLPIPE_DEBUG`` asks for tracebacks (any value but empty or ``0``)."""
+    return os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+
+
+def _flat(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _name(path: object) -> str:
+    return os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else str(path)
+
+
+def _os_hint(exc: OSError) -> str | None:
+    if isinstance(exc, FileNotFoundError):
+        return _MISSING_HINT
+    if isinstance(exc, ConnectionError | TimeoutError) or type(exc).__module__ in ("ssl", "socket"):
+        return _NETWORK_HINT
+    return _OS_HINTS.get(exc.errno) if exc.errno is not None else None
+
+
+def _describe_os_error(exc: OSError) -> str:
+    what = _flat(exc.strerror) if exc.strerror else f"{type(exc).__name__}: {_flat(exc)}"
+    if exc.filename is not None:
+        what += f": {_name(exc.filename)}"
+        if exc.filename2 is not None:
+            what += f" -> {_name(exc.filename2)}"
+    hint = _os_hint(exc)
+    return f"{what}; {hint}" if hint else what
+
+
+def error_line(command: str, exc: BaseException) -> str:
+    """The one line ``command`` prints when it ends with ``exc``.
+
+    A UserError is shown as is; an OSError (disk full, permissions, a missing file, a network
+    failure) as the system's message, the path, and what to do; anything else is a bug.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return f"{command}: {INTERRUPTED}"
+    if isinstance(exc, UserError):
+        return f"{command}: error: {exc}"
+    if isinstance(exc, OSError):
+        return f"{command}: error: {_describe_os_error(exc)}"
+    if isinstance(exc, MemoryError):
+        return f"{command}: error: out of memory; close other programs or use smaller batches, then run again"
+    detail = _flat(exc)
+    return f"{command}: error: {type(exc).__name__}{': ' + detail if detail else ''}; {BUG_HINT}"
+
+
+def _run(command: str, main: Callable[[], object], fast_exit: bool) -> None:
+    try:
+        main()
+    except (Exception, KeyboardInterrupt) as exc:
+        if debugging():
+            raise
+        print(error_line(command, exc), file=sys.stderr, flush=True)
+        sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
+    if fast_exit:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def run_cli(command: str, main: Callable[[], object]) -> None:
+    """Run a command-line tool's ``main``: any exception ends in one line on stderr and a
+    non-zero exit (130 for Ctrl-C); ``DLPIPE_DEBUG=1`` shows the traceback instead.
+
+    SystemExit (argparse's usage errors, ``--help``) passes through unchanged.
+    """
+    _run(command, main, fast_exit=False)
 
 
 def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
@@ -31,12 +123,12 @@ def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
             return
 
 
-def run_cli(stage: str, main: Callable[[], None], fast_exit: bool = False) -> None:
-    """Run a stage's ``main``; print user errors as one line and exit non-zero.
+def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = False) -> None:
+    """Run a DVC stage's ``main`` inside the same boundary as ``run_cli``.
 
-    SIGINT and SIGTERM, and the death of the parent process, end the stage through
-    KeyboardInterrupt, so its temporary files are removed and no partial output is left.
-    Set ``DLPIPE_DEBUG=1`` to see the full traceback instead of one line.
+    Only stages, whose parent is `dvc`: SIGTERM is turned into KeyboardInterrupt (so ``finally``
+    blocks remove temporary files), and the stage stops when its parent dies. Call it before the
+    stage's heavy imports (do them inside ``main``), so that Ctrl-C during them is one line too.
 
     ``fast_exit`` ends the process as soon as ``main`` has returned (its outputs are written
     and renamed by then), skipping the interpreter's teardown: for a Keras process that is
@@ -44,17 +136,4 @@ def run_cli(stage: str, main: Callable[[], None], fast_exit: bool = False) -> No
     """
     signal.signal(signal.SIGTERM, _raise_interrupt)
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    try:
-        main()
-    except UserError as exc:
-        if os.environ.get("DLPIPE_DEBUG"):
-            raise
-        print(f"{stage}: error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print(f"{stage}: interrupted; no partial output was kept", file=sys.stderr)
-        sys.exit(130)
-    if fast_exit:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    _run(stage, main, fast_exit)

@@ -10,9 +10,21 @@ from typing import Literal, TextIO
 from tqdm import tqdm
 
 from dlpipe import render
+from dlpipe.errors import UserError
 
 Mode = Literal["auto", "bar", "lines", "off"]
 MODES: tuple[Mode, ...] = ("auto", "bar", "lines", "off")
+VARIABLE = "DLPIPE_PROGRESS"
+
+
+def progress_mode(environ: Mapping[str, str]) -> Mode:
+    """The display ``DLPIPE_PROGRESS`` asks for: ``auto`` when unset or empty; a UserError naming the
+    allowed values for anything else (checked before a stage's slow imports)."""
+    value = environ.get(VARIABLE) or "auto"
+    for mode in MODES:
+        if value == mode:
+            return mode
+    raise UserError(f"{VARIABLE}={value} is not a progress mode; set it to one of {', '.join(MODES)}, or unset it")
 
 
 class Progress:

@@ -15,6 +15,7 @@ from dlpipe.atomic import atomic_path
 from dlpipe.download import fetch_to, file_name, sha256_of
 from dlpipe.errors import UserError
 from dlpipe.params import Sources
+from dlpipe.progress import Mode
 from dlpipe.tables import concrete_fingerprint, read_concrete, read_spotify
 
 
@@ -34,9 +35,12 @@ def _origin(url: str, mirror: Path | None) -> str:
 
 
 @contextmanager
-def _download_bar(stream: TextIO | None, name: str) -> Iterator[Callable[[int, int | None], None] | None]:
-    """A byte-count bar for a network download, on a terminal only (logs get the start line)."""
-    if stream is None or not stream.isatty():
+def _download_bar(
+    stream: TextIO | None, name: str, always: bool = False
+) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A byte-count bar for a network download, on a terminal only (logs get the start line) unless
+    ``always``."""
+    if stream is None or not (always or stream.isatty()):
         yield None
         return
     with tqdm(desc=name, unit="B", unit_scale=True, unit_divisor=1024, file=stream, leave=True) as bar:
@@ -57,13 +61,24 @@ def _warn_unverified(name: str, stream: TextIO | None) -> None:
     )
 
 
-def fetch_sources(sources: Sources, out_dir: Path, mirror: Path | None, stream: TextIO | None = sys.stderr) -> None:
+def fetch_sources(
+    sources: Sources,
+    out_dir: Path,
+    mirror: Path | None,
+    stream: TextIO | None = sys.stderr,
+    progress: Mode = "auto",
+) -> None:
     """Write ``out_dir/spotify_songs.csv`` (the verified bytes) and ``out_dir/concrete.csv``
     (the verified table with the Kaggle column names). All or nothing.
 
-    ``stream`` gets one line per download (and a byte bar on a terminal); None is silent.
-    Warnings about unverified sources are printed whatever ``stream`` is.
+    ``stream`` gets one line per download and a byte bar while downloading; None is silent.
+    ``progress`` (DLPIPE_PROGRESS) chooses: ``auto`` shows the bar on a terminal only, ``bar``
+    always, ``lines`` never, and ``off`` prints nothing. Warnings about unverified sources are
+    printed whatever ``stream`` and ``progress`` are.
     """
+    if progress == "off":
+        stream = None
+    bar = None if progress == "lines" or mirror else stream
     spotify_src, concrete_src = sources.spotify, sources.concrete
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
@@ -72,8 +87,8 @@ def fetch_sources(sources: Sources, out_dir: Path, mirror: Path | None, stream: 
         spotify = tmp / "spotify_songs.csv"
         if stream:
             print(f"fetch: spotify from {where}", file=stream, flush=True)
-        with _download_bar(None if mirror else stream, spotify.name) as progress:
-            fetch_to(spotify_src.url, spotify, mirror, progress=progress)
+        with _download_bar(bar, spotify.name, always=progress == "bar") as update:
+            fetch_to(spotify_src.url, spotify, mirror, progress=update)
         if not spotify_src.verify:
             _warn_unverified("spotify", stream)
         elif (got := sha256_of(spotify)) != spotify_src.sha256:
@@ -88,8 +103,8 @@ def fetch_sources(sources: Sources, out_dir: Path, mirror: Path | None, stream: 
         download.parent.mkdir()
         if stream:
             print(f"fetch: concrete from {where}", file=stream, flush=True)
-        with _download_bar(None if mirror else stream, download.name) as progress:
-            fetch_to(concrete_src.url, download, mirror, progress=progress)
+        with _download_bar(bar, download.name, always=progress == "bar") as update:
+            fetch_to(concrete_src.url, download, mirror, progress=update)
         table = read_concrete(download, concrete_src.rows, _origin(concrete_src.url, mirror))
         if not concrete_src.verify:
             _warn_unverified("concrete", stream)

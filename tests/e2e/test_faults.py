@@ -20,16 +20,17 @@ def leftovers(root: Path) -> list[str]:
     return [str(p.relative_to(root)) for d in OUTPUT_DIRS for p in (root / d).glob(".*.tmp")]
 
 
-def stage_processes(repo: Path) -> list[int]:
-    """The train_dropout stage processes running in ``repo`` (other tests may run their own elsewhere)."""
-    found = subprocess.run(["pgrep", "-f", "stages/train_dropout.py"], capture_output=True, text=True).stdout.split()
+def stage_processes(root: Path, script: str) -> list[int]:
+    """Processes running ``script`` in the clone at ``root`` (other test sessions on the same
+    machine may run the same script in their own clones)."""
+    found = subprocess.run(["pgrep", "-f", script], capture_output=True, text=True).stdout.split()
     mine = []
     for pid in found:
         try:
-            if Path(f"/proc/{pid}/cwd").resolve() == repo.resolve():
+            if Path(f"/proc/{pid}/cwd").resolve() == root.resolve():
                 mine.append(int(pid))
-        except OSError:
-            pass  # it ended meanwhile
+        except OSError:  # it ended meanwhile
+            pass
     return mine
 
 
@@ -80,7 +81,7 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     code, output = start_and_interrupt(clone, sig, whole_group)
     assert code != 0, output
     deadline = time.monotonic() + 15
-    while stage_processes(clone.path):
+    while stage_processes(clone.path, "stages/train_dropout.py"):
         assert time.monotonic() < deadline, "the stage outlived dvc"
         time.sleep(0.2)
     metrics = clone.path / "plots/train_dropout/seeds.csv"
@@ -95,6 +96,41 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     # either way DVC saw the stage was not complete.
     assert "Running stage 'train_dropout'" in rerun or "Stage 'train_dropout' is cached" in rerun
     assert metrics.read_bytes() == undisturbed
+
+
+def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(built_clone):
+    # The first second or so of every stage is imports (NumPy, Keras, JAX): Ctrl-C there must end
+    # in one line too, not a traceback through their imports. Import timing lines show where it is.
+    clone = built_clone
+    summary = clone.summary()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"],
+        cwd=clone.path,
+        env={**clone.env, "PYTHONPROFILEIMPORTTIME": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    lines, started = [], False
+    for line in proc.stdout:
+        lines.append(line)
+        started = started or line.startswith("> python stages/train_dropout.py")
+        if started and line.startswith("import time:") and line.split("|")[-1].strip() == "numpy":
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+            break
+    else:
+        pytest.fail("the stage never imported numpy:\n" + "".join(lines))
+    rest, _ = proc.communicate(timeout=120)
+    output = [line for line in ("".join(lines) + rest).splitlines() if not line.startswith("import time:")]
+    assert proc.returncode != 0
+    assert "Traceback" not in "\n".join(output)
+    assert "train_dropout: interrupted; no partial output was kept" in output, "\n".join(output)
+    assert leftovers(clone.path) == []
+    clone.dvc("repro")
+    assert "Data and pipelines are up to date" in clone.dvc("status").stdout
+    assert clone.summary() == summary
 
 
 def test_damaged_outputs_are_detected_and_rebuilt(built_clone):

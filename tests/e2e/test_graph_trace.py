@@ -42,12 +42,20 @@ def declared_outputs(spec: dict) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else e for e in entries]
 
 
+def in_staging_folder(path: str) -> bool:
+    """Inside one of the temporary ``.<name>.<random>.tmp`` folders of dlpipe.atomic."""
+    return any(part.startswith(".") and part.endswith(".tmp") for part in path.split("/")[:-1])
+
+
 def check(stage: str, spec: dict, params: dict, trace: dict) -> list[str]:
     """Every mismatch between what the stage did and what dvc.yaml declares, one line each."""
     problems = []
     data_deps = [d for d in spec.get("deps", []) if not d.endswith(".py")]
     outputs = declared_outputs(spec)
-    staged = [src for src, _ in trace["renames"]]
+    # An old output renamed aside into a staging folder, to be deleted once the new one is in, is
+    # not a write.
+    renames = [(src, dst) for src, dst in trace["renames"] if not in_staging_folder(dst)]
+    staged = [src for src, _ in renames]
     # Reads of files the stage wrote itself (in its staging folders) are not inputs.
     reads = [
         r
@@ -63,11 +71,11 @@ def check(stage: str, spec: dict, params: dict, trace: dict) -> list[str]:
     for w in trace["writes"]:
         if not any(under(w, s) for s in staged):
             problems.append(f"{stage} writes {w} in place (not through a temporary file renamed onto it)")
-    for _, dst in trace["renames"]:
+    for _, dst in renames:
         if not any(under(dst, o) for o in outputs):
             problems.append(f"{stage} writes {dst} but dvc.yaml does not declare it among its outputs")
     for o in outputs:
-        if not any(under(dst, o) for _, dst in trace["renames"]):
+        if not any(under(dst, o) for _, dst in renames):
             problems.append(f"{stage} declares output {o} but never writes it")
 
     existing = leaves(params)
@@ -103,9 +111,9 @@ def test_the_check_names_an_undeclared_input_and_param():
     spec = {"deps": ["stages/x.py"], "params": ["a"], "outs": ["out"]}
     params = {"a": 1, "b": {"c": 2, "d": 3}}
     found = {
-        "reads": ["data/in.csv", "stages/x.py", "out.tmp/part", "params.yaml"],
-        "writes": ["out.tmp/part", "stray.txt"],
-        "renames": [["out.tmp", "out"]],
+        "reads": ["data/in.csv", "stages/x.py", ".out.x.tmp/out/part", "params.yaml"],
+        "writes": [".out.x.tmp/out/part", "stray.txt"],
+        "renames": [["out", ".out.x.tmp/out.old"], [".out.x.tmp/out", "out"]],
         "params": ["b.c"],
     }
     assert check("x", spec, params, found) == [

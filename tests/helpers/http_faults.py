@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import struct
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -28,7 +31,21 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        # The client may hang up on seeing the headers (a reply it refuses): nothing to report.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def _reset_after(self, body: bytes, length: int) -> None:
+        """Send the headers and ``body``, then reset the connection (TCP RST, not a clean close)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
         self.wfile.write(body)
+        self.wfile.flush()
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
 
     def _range_start(self) -> int:
         value = self.headers.get("Range", "")
@@ -52,6 +69,30 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, BODY[:1000], length=len(BODY))
             else:
                 self._send(200, BODY)
+        elif name == "cut_then_wrong_range":  # resumes at byte 0 while claiming a resumption (206)
+            if n == 1:
+                self._send(200, BODY[: len(BODY) // 2], length=len(BODY))
+            elif start:
+                self._send(206, BODY, extra={"Content-Range": f"bytes 0-{len(BODY) - 1}/{len(BODY)}"})
+            else:
+                self._send(200, BODY)
+        elif name == "cut_then_no_content_range":  # a 206 that does not say where it starts
+            if n == 1:
+                self._send(200, BODY[: len(BODY) // 2], length=len(BODY))
+            elif start:
+                self._send(206, BODY[start:])
+            else:
+                self._send(200, BODY)
+        elif name == "wrong_range":  # cut once, then always the wrong part
+            if n == 1:
+                self._send(200, BODY[: len(BODY) // 2], length=len(BODY))
+            else:
+                self._send(206, BODY[100:], extra={"Content-Range": f"bytes 100-{len(BODY) - 1}/{len(BODY)}"})
+        elif name in ("reset_then_resume", "always_reset"):  # the connection is reset mid-body
+            if n == 1 or name == "always_reset":
+                self._reset_after(BODY[: len(BODY) // 2], length=len(BODY))
+            else:
+                self._send(206, BODY[start:], extra={"Content-Range": f"bytes {start}-{len(BODY) - 1}/{len(BODY)}"})
         elif name == "always_cut":
             self._send(200, BODY[:1000], length=len(BODY))
         elif name == "error500":

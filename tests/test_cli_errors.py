@@ -1,0 +1,244 @@
+"""One error boundary: every command-line entry point ends any failure in one line, never a traceback.
+
+The boundary is `dlpipe.errors.run_cli` (tools) and `run_stage` (DVC stages: also SIGTERM and the
+orphan watchdog). ``DLPIPE_DEBUG=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dlpipe.errors import BUG_HINT, UserError, error_line, run_cli, run_stage
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (UserError("bad thing; fix it"), "cmd: error: bad thing; fix it"),
+        (
+            OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/x.npz"),
+            "cmd: error: No space left on device: data/x.npz; free some disk space, then run again",
+        ),
+        (
+            PermissionError(errno.EACCES, os.strerror(errno.EACCES), "data"),
+            "cmd: error: Permission denied: data; check the permissions of that path",
+        ),
+        (
+            OSError(errno.EROFS, os.strerror(errno.EROFS), "data"),
+            "cmd: error: Read-only file system: data; make that folder writable, or run from a copy",
+        ),
+        (
+            FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), "data/processed/spotify.npz"),
+            "cmd: error: No such file or directory: data/processed/spotify.npz; if it is a pipeline file, "
+            "run `dvc pull` or `dvc repro` first",
+        ),
+        (
+            OSError(errno.EXDEV, os.strerror(errno.EXDEV), "a", None, "b"),
+            "cmd: error: Invalid cross-device link: a -> b",
+        ),
+        (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), "cmd: error: Connection reset by peer;"),
+        (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), "cmd: error: [SSL: WRONG_VERSION"),
+        (TimeoutError("timed out"), "cmd: error: TimeoutError: timed out; check the network connection"),
+        (ValueError("progress mode\n'x'"), f"cmd: error: ValueError: progress mode 'x'; {BUG_HINT}"),
+        (KeyError(), f"cmd: error: KeyError; {BUG_HINT}"),
+        (MemoryError(), "cmd: error: out of memory;"),
+        (KeyboardInterrupt(), "cmd: interrupted; no partial output was kept"),
+    ],
+)
+def test_every_exception_is_one_line(exc, line):
+    shown = error_line("cmd", exc)
+    assert shown.startswith(line) and "\n" not in shown
+
+
+def _raise(exc: BaseException):
+    def main() -> None:
+        raise exc
+
+    return main
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"), [(UserError("x"), 1), (OSError(errno.ENOSPC, "full"), 1), (ValueError("x"), 1)]
+)
+def test_the_boundary_prints_one_line_and_exits_non_zero(monkeypatch, capsys, exc, code):
+    monkeypatch.delenv("DLPIPE_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        run_cli("tool", _raise(exc))
+    assert info.value.code == code
+    assert capsys.readouterr().err == error_line("tool", exc) + "\n"
+
+
+def test_ctrl_c_exits_130(monkeypatch, capsys):
+    monkeypatch.delenv("DLPIPE_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        run_cli("tool", _raise(KeyboardInterrupt()))
+    assert info.value.code == 130
+    assert capsys.readouterr().err == "tool: interrupted; no partial output was kept\n"
+
+
+def test_debug_shows_the_traceback_and_usage_errors_pass_through(monkeypatch):
+    monkeypatch.setenv("DLPIPE_DEBUG", "1")
+    with pytest.raises(ValueError, match="boom"):
+        run_cli("tool", _raise(ValueError("boom")))
+    monkeypatch.setenv("DLPIPE_DEBUG", "0")
+    with pytest.raises(SystemExit) as info:
+        run_cli("tool", _raise(ValueError("boom")))
+    assert info.value.code == 1
+    with pytest.raises(SystemExit) as info:
+        run_cli("tool", _raise(SystemExit(2)))  # argparse's usage error: its own message, its own code
+    assert info.value.code == 2
+
+
+def test_only_stages_turn_sigterm_into_an_interrupt_and_watch_their_parent(monkeypatch):
+    before = signal.getsignal(signal.SIGTERM)
+    threads = set(threading.enumerate())
+    run_cli("tool", lambda: None)
+    assert signal.getsignal(signal.SIGTERM) == before and set(threading.enumerate()) == threads
+    try:
+        run_stage("stage", lambda: None)
+        assert signal.getsignal(signal.SIGTERM) != before
+        assert any(t.name not in {u.name for u in threads} and t.daemon for t in threading.enumerate())
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+ORPHAN = """
+import sys, time
+from pathlib import Path
+from dlpipe.errors import run_cli, run_stage
+
+def main():
+    Path("started").touch()
+    time.sleep(2)
+    Path("finished").touch()
+
+(run_stage if sys.argv[1] == "stage" else run_cli)("x", main)
+"""
+
+
+@pytest.mark.parametrize(("kind", "finishes"), [("tool", True), ("stage", False)])
+def test_a_background_tool_outlives_its_shell_but_a_stage_stops_with_its_parent(tmp_path, kind, finishes):
+    # `python -m dlpipe.review &` in a subshell: the subshell exits at once, the tool carries on.
+    # A stage whose `dvc` died stops instead of racing the next `dvc repro`.
+    (tmp_path / "orphan.py").write_text(ORPHAN)
+    shell = f'"{PY}" orphan.py {kind} & while [ ! -e started ]; do sleep 0.05; done'
+    subprocess.run(["sh", "-c", shell], cwd=tmp_path, check=True, timeout=60)
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline and not (tmp_path / "finished").exists():
+        time.sleep(0.1)
+    assert (tmp_path / "finished").exists() == finishes
+
+
+def _importtime_free(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if not line.startswith("import time:")]
+
+
+def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(tmp_path):
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    proc = subprocess.Popen(
+        [PY, "-X", "importtime", str(ROOT / "stages/train_dropout.py")],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.split("|")[-1].strip() == "numpy":  # NumPy is loaded; Keras and JAX are still to come
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stderr.read()
+    proc.wait(timeout=60)
+    messages = _importtime_free("".join(seen) + rest)
+    assert proc.returncode == 130, messages
+    assert messages == ["train_dropout: interrupted; no partial output was kept"]
+    assert "keras" not in "".join(seen)  # the signal came during the imports
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def _with_params(folder: Path) -> None:
+    (folder / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+
+
+# Every command-line entry point, in a folder where it must fail: (command, argv, setup, fragment).
+ENTRY_POINTS = [
+    ("fetch", ["stages/fetch.py"], None, "sources.yaml not found; run from the repository root"),
+    ("group_split", ["stages/group_split.py"], None, "params.yaml not found"),
+    ("preprocess", ["stages/preprocess.py"], _with_params, "No such file or directory: data/split/spotify_train.csv"),
+    ("train_dropout", ["stages/train_dropout.py"], _with_params, "data/processed/spotify.npz; if it is a pipeline"),
+    ("train_batchnorm", ["stages/train_batchnorm.py"], _with_params, "data/processed/concrete.npz;"),
+    ("summarize", ["stages/summarize.py"], None, "plots/train_dropout/seeds.csv; if it is a pipeline file"),
+    ("review", ["-m", "dlpipe.review"], None, "not a git repository"),
+    ("results_table", ["-m", "dlpipe.results_table"], None, "metrics/summary.json not found: run `dvc repro` first"),
+    ("plots_page", ["-m", "dlpipe.plots_page"], None, "no dvc.yaml in"),
+    ("spec_figures", ["-m", "dlpipe.spec_figures", "--out", "figures"], None, "no dvc.yaml in"),
+    ("notebook_baseline", ["benchmarks/notebook_baseline.py", "--data", "nowhere"], None, "--data nowhere is not"),
+    ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "jax"], None, "params.yaml not found"),
+    ("benchmark", ["benchmarks/run.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
+]
+
+
+@pytest.mark.parametrize(("command", "argv", "setup", "fragment"), ENTRY_POINTS, ids=[e[0] for e in ENTRY_POINTS])
+def test_every_entry_point_fails_in_one_line(tmp_path, command, argv, setup, fragment):
+    env = {k: v for k, v in os.environ.items() if k != "DLPIPE_DEBUG"}
+    env.update((setup(tmp_path) or {}) if setup else {})
+    args = [str(ROOT / a) if a.endswith(".py") else a for a in argv]
+    proc = subprocess.run([PY, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{command}: error: ") and fragment in lines[0], proc.stderr
+
+
+def test_every_entry_point_is_in_the_table():
+    listed = {a for _, argv, _, _ in ENTRY_POINTS for a in argv if a.endswith(".py") or a.startswith("dlpipe.")}
+    scripts = {p.relative_to(ROOT).as_posix() for d in ("stages", "benchmarks") for p in (ROOT / d).glob("*.py")}
+    tools = {
+        f"dlpipe.{p.stem}" for p in (ROOT / "src/dlpipe").glob("*.py") if 'if __name__ == "__main__":' in p.read_text()
+    }
+    assert scripts | tools == listed
+
+
+def test_debug_shows_the_traceback_of_a_stage(tmp_path):
+    proc = subprocess.run(
+        [PY, str(ROOT / "stages/summarize.py")],
+        cwd=tmp_path,
+        env={**os.environ, "DLPIPE_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and proc.stderr.rstrip().splitlines()[-1].startswith("FileNotFoundError")
+
+
+@pytest.mark.parametrize("stage", ["fetch", "train_dropout", "train_batchnorm"])
+def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path, stage):
+    _with_params(tmp_path)
+    proc = subprocess.run(
+        [PY, str(ROOT / f"stages/{stage}.py")],
+        cwd=tmp_path,
+        env={**os.environ, "DLPIPE_PROGRESS": "quiet"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        f"{stage}: error: DLPIPE_PROGRESS=quiet is not a progress mode; "
+        "set it to one of auto, bar, lines, off, or unset it\n"
+    )

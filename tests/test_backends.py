@@ -24,8 +24,8 @@ def test_models_and_training_pass_on_tensorflow():
             "-q",
             "-p",
             "no:cacheprovider",
-            "-p",
-            "no:xdist",  # one process: this test already runs beside the others
+            "-n",
+            "0",  # one process: this test already runs beside the others
             "tests/test_models.py",
             "tests/test_training.py",
         ],

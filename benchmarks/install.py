@@ -21,8 +21,10 @@ PyPI alone. A script for people, not a test: its numbers depend on the machine a
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from dlpipe.core.errors import UserError, run_cli  # noqa: E402
 from tests.helpers.readme import readme_commands  # noqa: E402  (the README is the one source of the commands)
 
 TARGET_UV_SECONDS = 20.0
@@ -73,7 +76,7 @@ def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, i
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
-        raise SystemExit(f"install.py: {name} failed (exit {proc.returncode}): {tail[0]}")
+        raise UserError(f"{name} failed (exit {proc.returncode}): {tail[0]}")
     check = subprocess.run(
         [str(clone / ".venv/bin/python"), "-c", "import dlpipe, dvc, keras, jax"],
         cwd=clone,
@@ -82,7 +85,7 @@ def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, i
         text=True,
     )
     if check.returncode != 0:
-        raise SystemExit(f"install.py: {name} installed, but dlpipe, dvc, keras or jax does not import")
+        raise UserError(f"{name} installed, but dlpipe, dvc, keras or jax does not import")
     packages = sum(1 for _ in (clone / ".venv").glob("lib/python*/site-packages/*.dist-info"))
     pyc = sum(1 for _ in (clone / ".venv").rglob("*.pyc"))
     print(f"   {seconds:.1f} s, {packages} packages, {pyc} bytecode files", flush=True)
@@ -91,9 +94,16 @@ def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, i
 
 def main() -> None:
     """Run the four installs and print the table."""
+    parser = argparse.ArgumentParser(prog="python benchmarks/install.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default="python3", help="the interpreter the installs use (default: python3)")
+    args = parser.parse_args()
+    if shutil.which(args.python) is None:
+        raise UserError(f"--python {args.python} is not an interpreter on PATH; give a name or path of one")
     pipeline, tests = readme_install(0), readme_install(1)
+    if args.python != "python3":
+        pipeline, tests = (c.replace("python3", args.python) for c in (pipeline, tests))
     runs = [
-        (PIP, PIP_INSTALL),
+        (PIP, PIP_INSTALL.replace("python3", args.python)),
         (README_UV, pipeline),
         ("uv: the same packages as pip (README's test command)", tests),
         ("uv: README's pipeline command without bytecode (information)", f"{pipeline} --no-compile-bytecode"),
@@ -116,4 +126,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli("install_benchmark", main)

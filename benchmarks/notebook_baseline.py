@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from dlpipe.errors import UserError, run_cli
+from dlpipe.core.errors import UserError, run_cli
 
 KAGGLE_CONCRETE = [
     "Cement",

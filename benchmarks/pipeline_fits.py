@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from dlpipe.errors import run_cli
+from dlpipe.core.errors import run_cli
 
 
 def main() -> None:
@@ -21,19 +21,19 @@ def main() -> None:
     parser.add_argument("--epochs-scale", type=float, default=1.0)
     parser.add_argument("--params", default="params.yaml")
     args = parser.parse_args()
-    from dlpipe import layout
-    from dlpipe.backend import configure_backend
-    from dlpipe.params import load_params
+    from dlpipe.core import layout
+    from dlpipe.core.params import load_params
+    from dlpipe.train.backend import configure_backend
 
     params = load_params(args.params)
 
     start = time.perf_counter()
     configure_backend(args.backend, layout.jax_cache_dir(os.environ), training_process=True)
-    from dlpipe.arrays import Arrays
-    from dlpipe.backend import seed_everything
-    from dlpipe.models import build_mlp, compile_model
-    from dlpipe.summary import summarize
-    from dlpipe.training import fit
+    from dlpipe.data.arrays import Arrays
+    from dlpipe.train.backend import seed_everything
+    from dlpipe.train.models import build_mlp, compile_model
+    from dlpipe.train.summary import summarize
+    from dlpipe.train.training import fit
 
     import_s = time.perf_counter() - start
 

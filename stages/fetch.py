@@ -2,14 +2,14 @@
 
 import os
 
-from dlpipe.errors import run_stage
+from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
-    from dlpipe.layout import RAW_DIR
-    from dlpipe.params import load_sources
-    from dlpipe.progress import progress_mode
-    from dlpipe.sources import fetch_sources, resolve_mirror
+    from dlpipe.core.layout import RAW_DIR
+    from dlpipe.core.params import load_sources
+    from dlpipe.core.progress_mode import progress_mode
+    from dlpipe.data.sources import fetch_sources, resolve_mirror
 
     progress = progress_mode(os.environ)
     fetch_sources(load_sources(), RAW_DIR, resolve_mirror(os.environ.get("FETCH_MIRROR")), progress=progress)

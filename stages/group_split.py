@@ -1,14 +1,14 @@
 """DVC stage `group_split`: Spotify split by artist, concrete split at random."""
 
-from dlpipe.errors import run_stage
+from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
-    from dlpipe import layout
-    from dlpipe.atomic import atomic_path
-    from dlpipe.params import load_params
-    from dlpipe.split import group_split, random_split
-    from dlpipe.tables import SPOTIFY_GROUP, read_concrete, read_spotify
+    from dlpipe.core import layout
+    from dlpipe.core.atomic import atomic_path
+    from dlpipe.core.params import load_params
+    from dlpipe.data.raw_tables import SPOTIFY_GROUP, read_concrete, read_spotify
+    from dlpipe.data.split import group_split, random_split
 
     split = load_params().group_split
     spotify = read_spotify(layout.SPOTIFY_RAW)

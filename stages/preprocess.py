@@ -1,16 +1,16 @@
 """DVC stage `preprocess`: fit the Spotify preprocessor on train only; write float32 arrays."""
 
-from dlpipe.errors import run_stage
+from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
     import joblib
     import pandas as pd
 
-    from dlpipe import layout
-    from dlpipe.atomic import atomic_path
-    from dlpipe.features import concrete_arrays, spotify_arrays
-    from dlpipe.params import load_params
+    from dlpipe.core import layout
+    from dlpipe.core.atomic import atomic_path
+    from dlpipe.core.params import load_params
+    from dlpipe.data.features import concrete_arrays, spotify_arrays
 
     params = load_params()
     read = lambda path: pd.read_csv(path, encoding="utf-8")  # noqa: E731

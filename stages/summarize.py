@@ -4,16 +4,16 @@ One file, so that `dvc exp show` shows the min validation loss of every run in i
 `dvc metrics diff` compares every run at once.
 """
 
-from dlpipe.errors import run_stage
+from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
     import json
 
-    from dlpipe import layout
-    from dlpipe.atomic import atomic_path
-    from dlpipe.registry import TRAINING_STAGES
-    from dlpipe.summary import pipeline_summary
+    from dlpipe.core import layout
+    from dlpipe.core.atomic import atomic_path
+    from dlpipe.core.registry import TRAINING_STAGES
+    from dlpipe.train.summary import pipeline_summary
 
     metrics = pipeline_summary([layout.PLOTS_DIR / t.stage / layout.SEEDS_TABLE for t in TRAINING_STAGES])
     with atomic_path(layout.SUMMARY_METRICS) as tmp:

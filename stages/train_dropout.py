@@ -2,15 +2,15 @@
 
 import os
 
-from dlpipe.errors import run_stage
+from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
-    from dlpipe import layout
-    from dlpipe.params import load_params
-    from dlpipe.progress import progress_mode
-    from dlpipe.registry import DROPOUT
-    from dlpipe.train_stage import train_stage
+    from dlpipe.core import layout
+    from dlpipe.core.params import load_params
+    from dlpipe.core.progress_mode import progress_mode
+    from dlpipe.core.registry import DROPOUT
+    from dlpipe.train.stage import train_stage
 
     progress = progress_mode(os.environ)
     params = load_params()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from dlpipe.backend import configure_backend
+from dlpipe.train.backend import configure_backend
 
 # Unit tests run in one process on one backend, chosen before Keras is first imported.
 configure_backend(os.environ.get("DLPIPE_TEST_BACKEND", "jax"))
@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from dlpipe.tables import CONCRETE_COLUMNS, SPOTIFY_COLUMNS  # noqa: E402
+from dlpipe.data.raw_tables import CONCRETE_COLUMNS, SPOTIFY_COLUMNS  # noqa: E402
 
 GENRES = ("pop", "rap", "rock", "latin", "r&b", "edm")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.atomic import atomic_path, deferred_signals
-from dlpipe.errors import _raise_interrupt
+from dlpipe.core.atomic import atomic_path, deferred_signals
+from dlpipe.core.errors import _raise_interrupt
 
 
 def test_success_replaces_the_target(tmp_path):

@@ -41,7 +41,7 @@ def test_models_and_training_pass_on_tensorflow():
 
 def test_backend_is_recorded_in_params_and_applied_before_keras(tmp_path):
     code = (
-        "from dlpipe.backend import configure_backend; configure_backend('jax');"
+        "from dlpipe.train.backend import configure_backend; configure_backend('jax');"
         "import keras, sys; print(keras.backend.backend(), 'tensorflow' in sys.modules and sys.modules['tensorflow'])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from dlpipe.download import http_download
-from dlpipe.errors import UserError
-from dlpipe.params import Sources, load_params, load_sources, validate_params, validate_sources
-from dlpipe.sources import fetch_sources, resolve_mirror
-from dlpipe.tables import CONCRETE_COLUMNS, read_concrete, read_spotify
+from dlpipe.core.errors import UserError
+from dlpipe.core.params import Sources, load_params, load_sources, validate_params, validate_sources
+from dlpipe.data.download import http_download
+from dlpipe.data.raw_tables import CONCRETE_COLUMNS, read_concrete, read_spotify
+from dlpipe.data.sources import fetch_sources, resolve_mirror
 from tests.conftest import make_concrete, make_spotify
 from tests.helpers.http_faults import serving
 
@@ -224,7 +224,7 @@ DAMAGED_ARRAYS = {
 
 @pytest.mark.parametrize("damage", DAMAGED_ARRAYS)
 def test_a_damaged_arrays_file_is_one_line_saying_how_to_rebuild_it(tmp_path, damage):
-    from dlpipe.arrays import Arrays
+    from dlpipe.data.arrays import Arrays
 
     path = tmp_path / "spotify.npz"
     x, y = np.zeros((4, 3), np.float32), np.zeros((4, 1), np.float32)
@@ -359,6 +359,6 @@ def test_hash_helper_is_the_one_fetch_uses(tmp_path):
     # Guards the sha256 case above: the digest is of the bytes, not of parsed content.
     path = tmp_path / "f"
     path.write_bytes(b"abc")
-    from dlpipe.download import sha256_of
+    from dlpipe.data.download import sha256_of
 
     assert sha256_of(path) == hashlib.sha256(b"abc").hexdigest()

@@ -1,6 +1,6 @@
 """One error boundary: every command-line entry point ends any failure in one line, never a traceback.
 
-The boundary is `dlpipe.errors.run_cli` (tools) and `run_stage` (DVC stages: also SIGTERM and the
+The boundary is `dlpipe.core.errors.run_cli` (tools) and `run_stage` (DVC stages: also SIGTERM and the
 orphan watchdog). ``DLPIPE_DEBUG=1`` shows the traceback instead.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.errors import BUG_HINT, UserError, error_line, run_cli, run_stage
+from dlpipe.core.errors import BUG_HINT, UserError, error_line, run_cli, run_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -118,7 +118,7 @@ def test_only_stages_turn_sigterm_into_an_interrupt_and_watch_their_parent(monke
 ORPHAN = """
 import sys, time
 from pathlib import Path
-from dlpipe.errors import run_cli, run_stage
+from dlpipe.core.errors import run_cli, run_stage
 
 def main():
     Path("started").touch()
@@ -131,7 +131,7 @@ def main():
 
 @pytest.mark.parametrize(("kind", "finishes"), [("tool", True), ("stage", False)])
 def test_a_background_tool_outlives_its_shell_but_a_stage_stops_with_its_parent(tmp_path, kind, finishes):
-    # `python -m dlpipe.review &` in a subshell: the subshell exits at once, the tool carries on.
+    # `python -m dlpipe.report.review &` in a subshell: the subshell exits at once, the tool carries on.
     # A stage whose `dvc` died stops instead of racing the next `dvc repro`.
     (tmp_path / "orphan.py").write_text(ORPHAN)
     shell = f'"{PY}" orphan.py {kind} & while [ ! -e started ]; do sleep 0.05; done'
@@ -182,13 +182,23 @@ ENTRY_POINTS = [
     ("train_dropout", ["stages/train_dropout.py"], _with_params, "data/processed/spotify.npz; if it is a pipeline"),
     ("train_batchnorm", ["stages/train_batchnorm.py"], _with_params, "data/processed/concrete.npz;"),
     ("summarize", ["stages/summarize.py"], None, "plots/train_dropout/seeds.csv; if it is a pipeline file"),
-    ("review", ["-m", "dlpipe.review"], None, "not a git repository"),
-    ("results_table", ["-m", "dlpipe.results_table"], None, "metrics/summary.json not found: run `dvc repro` first"),
-    ("plots_page", ["-m", "dlpipe.plots_page"], None, "no dvc.yaml in"),
-    ("spec_figures", ["-m", "dlpipe.spec_figures", "--out", "figures"], None, "no dvc.yaml in"),
+    ("review", ["-m", "dlpipe.report.review"], None, "not a git repository"),
+    (
+        "results_table",
+        ["-m", "dlpipe.report.results_table"],
+        None,
+        "metrics/summary.json not found: run `dvc repro` first",
+    ),
+    ("plots_page", ["-m", "dlpipe.report.plots_page"], None, "no dvc.yaml in"),
+    ("spec_figures", ["-m", "dlpipe.report.spec_figures", "--out", "figures"], None, "no dvc.yaml in"),
     ("notebook_baseline", ["benchmarks/notebook_baseline.py", "--data", "nowhere"], None, "--data nowhere is not"),
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "jax"], None, "params.yaml not found"),
     ("benchmark", ["benchmarks/run.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
+    ("install_benchmark", ["benchmarks/install.py", "--python", "nowhere3"], None, "--python nowhere3 is not an"),
+    ("pr_comment", ["-m", "dlpipe.report.pr_comment", "--report", "x.md", "--pr", "1", "--repo", "o/n"], None, "x.md"),
+    ("sweep_grid", ["-m", "dlpipe.report.sweep_grid", "--grid", "nokey"], None, "grid 'nokey': Error parsing"),
+    ("sweep_worker", ["-m", "dlpipe.report.sweep_worker", "--sweep", "s", "-S", "dropout=0.5"], None, "params.yaml"),
+    ("sweep_collect", ["-m", "dlpipe.report.sweep_collect", "--sweep", "s", "--param", "dropout"], None, "not a git"),
 ]
 
 
@@ -208,7 +218,9 @@ def test_every_entry_point_is_in_the_table():
     listed = {a for _, argv, _, _ in ENTRY_POINTS for a in argv if a.endswith(".py") or a.startswith("dlpipe.")}
     scripts = {p.relative_to(ROOT).as_posix() for d in ("stages", "benchmarks") for p in (ROOT / d).glob("*.py")}
     tools = {
-        f"dlpipe.{p.stem}" for p in (ROOT / "src/dlpipe").glob("*.py") if 'if __name__ == "__main__":' in p.read_text()
+        ".".join(p.relative_to(ROOT / "src").with_suffix("").parts)
+        for p in (ROOT / "src/dlpipe").rglob("*.py")
+        if 'if __name__ == "__main__":' in p.read_text()
     }
     assert scripts | tools == listed
 

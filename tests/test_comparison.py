@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from dlpipe.comparison import ALPHA, HOW_TO_MEASURE, Comparison, Sample
+from dlpipe.report.comparison import ALPHA, HOW_TO_MEASURE, Comparison, Sample
 
 
 def compare(old, new, lower_is_better=True) -> Comparison:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.download import _read, _Retryable, http_download
-from dlpipe.errors import UserError
+from dlpipe.core.errors import UserError
+from dlpipe.data.download import _read, _Retryable, http_download
 from tests.helpers.http_faults import BODY, Handler, serving
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 
-from dlpipe.arrays import Arrays
-from dlpipe.features import concrete_arrays, spotify_arrays
-from dlpipe.split import group_split, random_split
+from dlpipe.data.arrays import Arrays
+from dlpipe.data.features import concrete_arrays, spotify_arrays
+from dlpipe.data.split import group_split, random_split
 
 
 def test_spotify_arrays_have_18_inputs_scaled_on_train_only(spotify_df):

@@ -6,8 +6,8 @@ import zipfile
 import keras
 import numpy as np
 
-from dlpipe.model_file import ZIP_EPOCH, save_model
-from dlpipe.models import build_mlp, compile_model
+from dlpipe.train.model_file import ZIP_EPOCH, save_model
+from dlpipe.train.models import build_mlp, compile_model
 
 
 def trained_model() -> keras.Model:
@@ -40,7 +40,7 @@ def test_a_saved_model_loads_and_predicts_the_same_values(tmp_path):
 
 
 def test_shared_object_ids_are_renumbered_consistently():
-    from dlpipe.model_file import _renumber_shared_ids
+    from dlpipe.train.model_file import _renumber_shared_ids
 
     config = {
         "a": {"shared_object_id": 140634393918864},

@@ -4,7 +4,7 @@ import keras
 import pytest
 from keras import layers
 
-from dlpipe.models import build_mlp
+from dlpipe.train.models import build_mlp
 
 
 def kinds(model):

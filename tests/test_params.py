@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlpipe.errors import UserError
-from dlpipe.params import load_params, validate_params
+from dlpipe.core.errors import UserError
+from dlpipe.core.params import load_params, validate_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

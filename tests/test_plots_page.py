@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import vl_convert
 
-from dlpipe import plots_page
-from dlpipe.dvc_specs import VEGA_LITE_SCHEMA, PlotSpecs, select_top_level, top_level_plot_ids
-from dlpipe.errors import UserError
-from dlpipe.plots_page import build_page, javascript_bundle, licence_notice, revision_label, write_page
+from dlpipe.core.errors import UserError
+from dlpipe.report import plots_page
+from dlpipe.report.dvc_specs import VEGA_LITE_SCHEMA, PlotSpecs, select_top_level, top_level_plot_ids
+from dlpipe.report.plots_page import build_page, javascript_bundle, licence_notice, revision_label, write_page
 from tests.helpers.vega_specs import V5, dvc_answer, line_spec
 
 TITLE = "Loss curves: workspace vs main (abc1234)"
@@ -183,7 +183,7 @@ def test_revision_labels_carry_the_short_commit(tmp_path: Path):
 
 def test_cli_bad_input_is_one_line_exit_1_and_no_output(tmp_path: Path):
     proc = subprocess.run(
-        [sys.executable, "-m", "dlpipe.plots_page", "--out", "site"],
+        [sys.executable, "-m", "dlpipe.report.plots_page", "--out", "site"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

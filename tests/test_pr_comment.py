@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.pr_comment import MARKER, MAX_BODY, comment_body, parse_args
+from dlpipe.report.pr_comment import MARKER, MAX_BODY, comment_body, parse_args
 
 FAKE_GH = """\
 #!{python}
@@ -98,7 +98,7 @@ def github(tmp_path: Path) -> dict:
 
 def pr_comment(env: dict, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "dlpipe.pr_comment", *args], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "dlpipe.report.pr_comment", *args], env=env, capture_output=True, text=True, timeout=60
     )
 
 

@@ -15,16 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.errors import UserError
-from dlpipe.progress import (
-    MODES,
-    BarProgress,
-    LineProgress,
-    Progress,
-    make_progress,
-    progress_mode,
-    summary_table,
-)
+from dlpipe.core.errors import UserError
+from dlpipe.core.progress_mode import MODES, progress_mode
+from dlpipe.train.progress import BarProgress, LineProgress, Progress, make_progress, summary_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import sys
 from pathlib import Path
-from dlpipe.backend import configure_backend
+from dlpipe.train.backend import configure_backend
 configure_backend("jax", training_process=True)
-from dlpipe.experiment import Outputs, run_experiment
-from dlpipe.params import TrainParams
-from dlpipe.progress import make_progress
+from dlpipe.train.experiment import Outputs, run_experiment
+from dlpipe.core.params import TrainParams
+from dlpipe.train.progress import make_progress
 from tests.test_training import linear_arrays
 out = Path(sys.argv[1])
 train = TrainParams(units=[8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae",

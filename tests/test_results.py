@@ -8,8 +8,8 @@ for the means.
 import json
 from pathlib import Path
 
-from dlpipe.results_table import BEGIN, END, results_table
-from dlpipe.summary import read_seed_table, run_major
+from dlpipe.report.results_table import BEGIN, END, results_table
+from dlpipe.train.summary import read_seed_table, run_major
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def test_batchnorm_trains_where_the_plain_network_fails():
 
 
 def test_summary_is_the_aggregate_of_the_per_seed_details():
-    from dlpipe.summary import aggregate
+    from dlpipe.train.summary import aggregate
 
     per_run = {**details("train_dropout"), **details("train_batchnorm")}
     assert summary() == {run: aggregate(seeds) for run, seeds in per_run.items()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from dlpipe.review_data import Review, Side, param_changes
-from dlpipe.review_report import TRAINS_FACTOR, answer_batchnorm, answer_dropout, markdown, metric_rows
-from dlpipe.summary import aggregate
+from dlpipe.report.review_data import Review, Side, param_changes
+from dlpipe.report.review_report import TRAINS_FACTOR, answer_batchnorm, answer_dropout, markdown, metric_rows
+from dlpipe.train.summary import aggregate
 
 PARAMS = {"dropout": 0.3, "train_batchnorm.batchnorm": True, "train_batchnorm.optimizer": "sgd"}
 

@@ -8,10 +8,10 @@ import threading
 import pandas as pd
 import pytest
 
-from dlpipe.errors import UserError
-from dlpipe.params import Sources
-from dlpipe.sources import fetch_sources, resolve_mirror
-from dlpipe.tables import concrete_fingerprint, read_concrete
+from dlpipe.core.errors import UserError
+from dlpipe.core.params import Sources
+from dlpipe.data.raw_tables import concrete_fingerprint, read_concrete
+from dlpipe.data.sources import fetch_sources, resolve_mirror
 
 
 def write_mirror(folder, spotify_df, concrete_df):
@@ -97,7 +97,7 @@ class _Terminal(io.StringIO):
 
 
 def test_network_downloads_show_a_byte_bar_on_a_terminal_only():
-    from dlpipe.sources import _download_bar
+    from dlpipe.data.sources import _download_bar
 
     screen = _Terminal()
     with _download_bar(screen, "spotify_songs.csv") as update:

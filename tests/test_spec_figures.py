@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.errors import UserError
-from dlpipe.spec_figures import PNG_SCALE, figure_stem, render_spec_figures
+from dlpipe.core.errors import UserError
+from dlpipe.report.spec_figures import PNG_SCALE, figure_stem, render_spec_figures
 from tests.helpers.vega_specs import line_spec
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -118,7 +118,7 @@ def test_figure_stems_are_safe_file_names(plot_id: str, stem: str):
 
 def test_cli_bad_input_is_one_line_exit_1(tmp_path: Path):
     proc = subprocess.run(
-        [sys.executable, "-m", "dlpipe.spec_figures", "--out", "figs"],
+        [sys.executable, "-m", "dlpipe.report.spec_figures", "--out", "figs"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

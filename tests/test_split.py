@@ -1,7 +1,7 @@
 import pytest
 
-from dlpipe.errors import UserError
-from dlpipe.split import group_split, random_split
+from dlpipe.core.errors import UserError
+from dlpipe.data.split import group_split, random_split
 
 
 def test_group_split_keeps_each_artist_on_one_side(spotify_df):

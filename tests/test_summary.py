@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from dlpipe.summary import (
+from dlpipe.train.summary import (
     SEED_COLUMNS,
     aggregate,
     finite_history,

@@ -1,6 +1,6 @@
 """Sweep points: experiments that vary the swept param alone, duplicates checked, ambiguity reported."""
 
-from dlpipe.sweep import Sweep, draw, experiments, markdown, select, varying_runs
+from dlpipe.report.sweep import Sweep, draw, experiments, markdown, select, varying_runs
 
 BASE = {"dropout": 0.3, "seeds": [0], "train_dropout.epochs": 50}
 

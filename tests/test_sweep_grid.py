@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from dlpipe.errors import UserError
-from dlpipe.sweep_grid import (
+from dlpipe.core.errors import UserError
+from dlpipe.report.sweep_grid import (
     check_sweep_name,
     expand,
     experiment_name,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlpipe import sweep_grid
+from dlpipe.report import sweep_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github/workflows/sweep.yml"
@@ -55,13 +55,15 @@ def test_started_by_hand_with_a_grid_and_seeds_whose_defaults_expand():
 
 def test_one_job_per_point_then_a_collector_that_runs_even_when_points_failed():
     jobs = _flow()["jobs"]
-    assert 'matrix=$(python -m dlpipe.sweep_grid --grid "$GRID" --seeds "$SEEDS")\n' in _runs(jobs["points"])
+    assert 'matrix=$(python -m dlpipe.report.sweep_grid --grid "$GRID" --seeds "$SEEDS")\n' in _runs(jobs["points"])
     assert jobs["points"]["outputs"]["matrix"] == "${{ steps.grid.outputs.matrix }}"
     point = jobs["point"]
     assert point["strategy"]["fail-fast"] is False
     assert point["strategy"]["matrix"] == "${{ fromJSON(needs.points.outputs.matrix) }}"
     runs = _runs(point)
-    assert 'python -m dlpipe.sweep_worker --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" --index "$INDEX"' in runs
+    assert (
+        'python -m dlpipe.report.sweep_worker --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" --index "$INDEX"' in runs
+    )
     assert point["steps"][-1]["env"]["INDEX"] == "${{ matrix.index }}"
     assert "git config --global user.name" in runs and "x-access-token:${GITHUB_TOKEN}" in runs
     secrets = json.dumps(point["steps"])
@@ -70,7 +72,7 @@ def test_one_job_per_point_then_a_collector_that_runs_even_when_points_failed():
     collect = jobs["collect"]
     assert collect["needs"] == ["points", "point"] and "always()" in collect["if"]
     runs = _runs(collect)
-    assert 'python -m dlpipe.sweep_collect --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" --out review' in runs
+    assert 'python -m dlpipe.report.sweep_collect --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" --out review' in runs
     assert '>> "$GITHUB_STEP_SUMMARY"' in runs
     upload = collect["steps"][-1]
     assert upload["uses"].startswith("actions/upload-artifact") and upload["with"]["path"] == "review/"
@@ -80,7 +82,7 @@ def test_one_job_per_point_then_a_collector_that_runs_even_when_points_failed():
 
 def test_the_matrix_the_first_job_writes_is_what_github_expects():
     proc = subprocess.run(
-        [sys.executable, "-m", "dlpipe.sweep_grid", "--grid", "dropout=0.0,0.5", "--seeds", "0,1"],
+        [sys.executable, "-m", "dlpipe.report.sweep_grid", "--grid", "dropout=0.0,0.5", "--seeds", "0,1"],
         capture_output=True,
         text=True,
         check=True,

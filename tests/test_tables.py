@@ -1,7 +1,7 @@
 import pytest
 
-from dlpipe.errors import UserError
-from dlpipe.tables import (
+from dlpipe.core.errors import UserError
+from dlpipe.data.raw_tables import (
     CONCRETE_COLUMNS,
     concrete_fingerprint,
     read_concrete,

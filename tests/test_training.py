@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from dlpipe.arrays import Arrays
-from dlpipe.experiment import Outputs, run_experiment
-from dlpipe.params import TrainParams
-from dlpipe.summary import aggregate, read_seed_table
+from dlpipe.core.params import TrainParams
+from dlpipe.data.arrays import Arrays
+from dlpipe.train.experiment import Outputs, run_experiment
+from dlpipe.train.summary import aggregate, read_seed_table
 
 
 def linear_arrays(n=256, seed=0, scale=1.0) -> Arrays:

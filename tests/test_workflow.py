@@ -113,13 +113,13 @@ def test_review_workflow_does_what_the_review_needs():
         step.get("uses", "").startswith("actions/cache") and ".dvc/cache" in step["with"]["path"] for step in steps
     )
     assert "uv run --no-sync dvc repro" in runs.splitlines()
-    assert 'uv run --no-sync python -m dlpipe.review --old "origin/${BASE_REF}" --out review' in runs
+    assert 'uv run --no-sync python -m dlpipe.report.review --old "origin/${BASE_REF}" --out review' in runs
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["with"] == {"name": "review", "path": "review/"}
     comment = steps[-1]
     assert steps.index(upload) < steps.index(comment)
     assert comment["env"]["GH_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
-    assert comment["run"].startswith("uv run --no-sync python -m dlpipe.pr_comment --report review/report.md")
+    assert comment["run"].startswith("uv run --no-sync python -m dlpipe.report.pr_comment --report review/report.md")
     assert '--pr "$PR"' in comment["run"] and '--figures-url "$RUN_URL#artifacts"' in comment["run"]
     text = WORKFLOW.read_text()
     assert "cml" not in text.lower() and "pip install" not in text

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from dvc.utils.serialize import modify_yaml
 
-from dlpipe.tables import concrete_fingerprint, read_concrete
+from dlpipe.data.raw_tables import concrete_fingerprint, read_concrete
 from tests.conftest import make_concrete, make_spotify
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,14 @@ import re
 
 import pytest
 
+from dlpipe.core.registry import DATA_STAGES, STAGES, SUMMARY_STAGE, TRAINING_STAGES
+
 pytestmark = pytest.mark.e2e
 
-ALL = frozenset({"fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize"})
-DATA = frozenset({"fetch", "group_split", "preprocess"})
-TRAINING = frozenset({"train_dropout", "train_batchnorm"})
-S = "summarize"  # reruns after any training stage that ran: it gathers their results
+ALL = frozenset(STAGES)
+DATA = frozenset(DATA_STAGES)
+TRAINING = frozenset(t.stage for t in TRAINING_STAGES)
+S = SUMMARY_STAGE  # reruns after any training stage that ran: it gathers their results
 
 # (change, what it reruns). A param change is `dvc exp run -S`; a file change is an edit of that
 # file (a comment line appended, as a minimal edit), then `dvc repro`.
@@ -27,13 +29,13 @@ IMPACT = [
     ("keras_backend=tensorflow", {*TRAINING, S}),
     ("seeds=[0,1]", {*TRAINING, S}),
     ("edit sources.yaml", {"fetch"}),
-    ("edit src/dlpipe/tables.py", DATA),
-    ("edit src/dlpipe/split.py", {"group_split"}),
-    ("edit src/dlpipe/models.py", TRAINING),
-    ("edit src/dlpipe/summary.py", {*TRAINING, S}),
+    ("edit src/dlpipe/data/raw_tables.py", DATA),
+    ("edit src/dlpipe/data/split.py", {"group_split"}),
+    ("edit src/dlpipe/train/models.py", TRAINING),
+    ("edit src/dlpipe/train/summary.py", {*TRAINING, S}),
     ("edit stages/train_dropout.py", {"train_dropout"}),
     ("edit stages/summarize.py", {S}),
-    ("edit src/dlpipe/review.py", set()),
+    ("edit src/dlpipe/report/review.py", set()),
     ("edit README.md", set()),
 ]
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dlpipe.core.registry import STAGES
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 TRACER = ROOT / "tests/helpers/trace_stage.py"
-STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize")
 NOT_DATA = ("params.yaml",)
 
 
@@ -43,7 +44,7 @@ def declared_outputs(spec: dict) -> list[str]:
 
 
 def in_staging_folder(path: str) -> bool:
-    """Inside one of the temporary ``.<name>.<random>.tmp`` folders of dlpipe.atomic."""
+    """Inside one of the temporary ``.<name>.<random>.tmp`` folders of dlpipe.core.atomic."""
     return any(part.startswith(".") and part.endswith(".tmp") for part in path.split("/")[:-1])
 
 

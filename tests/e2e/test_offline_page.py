@@ -1,7 +1,7 @@
 """The offline plots page in a real browser with every network request blocked: what gets drawn.
 
 In a temporary clone: `dvc repro`, commit, change `dropout`, `dvc repro` again, then
-`python -m dlpipe.plots_page --rev HEAD`, and open the page in headless Chromium (Playwright).
+`python -m dlpipe.report.plots_page --rev HEAD`, and open the page in headless Chromium (Playwright).
 """
 
 from __future__ import annotations
@@ -114,9 +114,16 @@ def test_offline_page_draws_both_revisions_of_each_top_level_plot(built_clone, t
     clone.dvc("repro")
 
     out = tmp_path / "offline"
-    clone.run(sys.executable, "-m", "dlpipe.plots_page", "--rev", "HEAD", "--out", str(out))
+    clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(out))
     bad = clone.run(
-        sys.executable, "-m", "dlpipe.plots_page", "--rev", "no-such-rev", "--out", str(tmp_path / "bad"), check=False
+        sys.executable,
+        "-m",
+        "dlpipe.report.plots_page",
+        "--rev",
+        "no-such-rev",
+        "--out",
+        str(tmp_path / "bad"),
+        check=False,
     )
     assert bad.returncode == 1 and bad.stdout.splitlines() == [
         "plots_page: error: `dvc plots diff no-such-rev --json` failed: unknown Git revision 'no-such-rev'"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.summary import read_seed_table
+from dlpipe.core.registry import STAGES
+from dlpipe.train.summary import read_seed_table
 
 pytestmark = pytest.mark.e2e
 
-STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize")
 # What a run writes that git tracks (models are in DVC's cache, and their hashes in dvc.lock).
 TRACKED_RESULTS = (
     "dvc.lock",
@@ -181,3 +181,12 @@ def test_exp_show_shows_the_reviewers_columns_in_160_columns(built_clone):
 
     assert key_columns(readme_header, header.split()) == key_columns(header.split(), readme_header), block
     assert {"min_val_loss.dropout", "min_val_loss.no_dropout", "min_val_loss.batchnorm"} <= set(readme_header)
+
+
+def test_going_back_to_params_already_run_restores_instead_of_training(built_clone):
+    clone = built_clone
+    before = clone.summary()
+    assert ran(clone.dvc("exp", "run", "-S", "dropout=0.5").stdout) == {"train_dropout", "summarize"}
+    back = clone.dvc("exp", "run", "-S", "dropout=0.3").stdout
+    assert "Stage 'train_dropout' is cached - skipping run" in back and "train_dropout" not in ran(back)
+    assert clone.summary() == before

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dlpipe.core.registry import STAGES
 from tests.e2e.conftest import Clone
 
 pytestmark = pytest.mark.e2e
-STAGES = ("fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize")
 OUTPUTS = ("data/raw/spotify_songs.csv", "data/processed/spotify.npz", "data/models/train_dropout/dropout.keras")
 
 

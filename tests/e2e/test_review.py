@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.summary import read_seed_table, run_major
+from dlpipe.train.summary import read_seed_table, run_major
 
 pytestmark = pytest.mark.e2e
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -57,7 +57,7 @@ def test_dvc_diffs_between_two_commits(two_commits, tmp_path):
 
 def test_review_report_of_two_commits(two_commits):
     clone = two_commits
-    clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD~1", "--new", "HEAD", "--out", "review")
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD~1", "--new", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
     assert report.startswith("# Review: `HEAD~1` → `HEAD`\n\n## What changed")
     assert "| `dropout` | 0.3 | 0.5 |" in report
@@ -114,7 +114,7 @@ def test_three_seeds_through_every_documented_command(built_clone, tmp_path):
     diff = json.loads(clone.dvc("metrics", "diff", "HEAD", "--json").stdout)["metrics/summary.json"]
     assert diff["min_val_loss_std.dropout"]["new"] == m["min_val_loss_std"] and diff["seeds.dropout"]["new"] == 3
 
-    table = clone.run(sys.executable, "-m", "dlpipe.results_table").stdout
+    table = clone.run(sys.executable, "-m", "dlpipe.report.results_table").stdout
     lo, hi = min(epochs), max(epochs)
     epoch_text = str(lo) if lo == hi else f"{lo}–{hi}"
     row = f"| train_dropout | dropout | {m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f} ({epoch_text}) |"
@@ -123,7 +123,7 @@ def test_three_seeds_through_every_documented_command(built_clone, tmp_path):
     if diverged.get("diverged"):
         assert f"{diverged['diverged_seeds']} of 3 seeds, first at epoch {diverged['diverged_at_epoch']}" in table
 
-    clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD", "--out", "review")
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
     assert "| `seeds` | [0] | [0, 1, 2] |" in report
     assert f"{m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f} (3 seeds)" in report
@@ -136,7 +136,7 @@ def test_three_seeds_through_every_documented_command(built_clone, tmp_path):
     clone.run("git", "add", "-A")
     clone.run("git", "commit", "-qm", "three seeds")
     clone.dvc("exp", "run", "-S", "dropout=0.6")
-    clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD", "--out", "review")
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
     assert re.search(
         r"\| dropout \| min_val_loss \| .* \(3 seeds\) \| .* \(3 seeds\) \| [+-]\d\.\d{4} ± \d\.\d{4} \| "
@@ -145,10 +145,12 @@ def test_three_seeds_through_every_documented_command(built_clone, tmp_path):
     ), report
 
     page = tmp_path / "page"
-    clone.run(sys.executable, "-m", "dlpipe.plots_page", "--rev", "HEAD", "--out", str(page))
+    clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(page))
     html = (page / "index.html").read_text()
     assert html.count("dropout.csv::val_loss") >= 2 * 3 and "HEAD" in html  # both revisions, 3 epochs each
-    figures = clone.run(sys.executable, "-m", "dlpipe.spec_figures", "--out", str(tmp_path / "figs")).stdout.split()
+    figures = clone.run(
+        sys.executable, "-m", "dlpipe.report.spec_figures", "--out", str(tmp_path / "figs")
+    ).stdout.split()
     assert sorted(Path(f).name for f in figures) == [
         "batchnorm_loss.png",
         "batchnorm_loss.svg",
@@ -170,7 +172,7 @@ def test_queued_sweep_runs_and_is_reported(built_clone):
         time.sleep(2)
     assert "Failed" not in status, status + clone.dvc("queue", "logs", "--help", check=False).stdout
     assert status.count("Success") == 2, status
-    clone.run(sys.executable, "-m", "dlpipe.review", "--old", "HEAD", "--out", "review", "--sweep", "dropout")
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--out", "review", "--sweep", "dropout")
     report = (clone.path / "review/report.md").read_text()
     assert "## Sweep over `dropout`" in report and "](sweep-dropout.png)" in report
     rows = re.findall(r"^\| (0\.[0-9]+|0) \| [^|]+ \| ([0-9.]+) \|", report, flags=re.M)

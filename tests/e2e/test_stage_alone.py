@@ -6,15 +6,17 @@ import re
 
 import pytest
 
+from dlpipe.core.registry import DATA_STAGES, STAGES, SUMMARY_STAGE, TRAINING_STAGES
+
 pytestmark = pytest.mark.e2e
 
+# What `dvc repro <stage>` must run: the stage and everything upstream of it, in dvc.yaml's order.
 UPSTREAM = {
     "fetch": {"fetch"},
     "group_split": {"fetch", "group_split"},
-    "preprocess": {"fetch", "group_split", "preprocess"},
-    "train_dropout": {"fetch", "group_split", "preprocess", "train_dropout"},
-    "train_batchnorm": {"fetch", "group_split", "preprocess", "train_batchnorm"},
-    "summarize": {"fetch", "group_split", "preprocess", "train_dropout", "train_batchnorm", "summarize"},
+    "preprocess": set(DATA_STAGES),
+    **{t.stage: {*DATA_STAGES, t.stage} for t in TRAINING_STAGES},
+    SUMMARY_STAGE: set(STAGES),
 }
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe import layout, render
-from dlpipe.summary import run_major
+from dlpipe.core import layout
+from dlpipe.core.registry import DATA_STAGES
+from dlpipe.train import render
+from dlpipe.train.summary import run_major
 from tests.e2e.conftest import Clone
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +25,6 @@ SWEEP = "wide"
 # Point 0 is rejected by the params schema: its worker fails at once, the others carry on.
 GRID = "dropout=1.5,0.1,0.2,0.4,0.5"
 GOOD = (0.1, 0.2, 0.4, 0.5)
-DATA_STAGES = ("fetch", "group_split", "preprocess")
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -65,7 +66,7 @@ def team(built_clone: Clone, tmp_path: Path, sshd) -> tuple[Path, dict[str, str]
 def work(repo: Clone, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run the worker in ``repo``; return its result and how long it took."""
     start = time.monotonic()
-    proc = repo.run(sys.executable, "-m", "dlpipe.sweep_worker", "--sweep", SWEEP, *args, check=False)
+    proc = repo.run(sys.executable, "-m", "dlpipe.report.sweep_worker", "--sweep", SWEEP, *args, check=False)
     return proc, time.monotonic() - start
 
 
@@ -107,7 +108,7 @@ def test_four_workers_two_at_a_time_then_a_collector(team, tmp_path):
     # The collector needs the git remote only: the metrics and curves are in git.
     collector = clone_of(origin, tmp_path / "collector", env)
     start = time.monotonic()
-    out = collector.run(sys.executable, "-m", "dlpipe.sweep_collect", "--sweep", SWEEP, "--grid", GRID).stdout
+    out = collector.run(sys.executable, "-m", "dlpipe.report.sweep_collect", "--sweep", SWEEP, "--grid", GRID).stdout
     print(f"collector: {time.monotonic() - start:.1f} s")
     assert out.splitlines()[-1] == "review/report.md" and "Running stage" not in out
     assert not (collector.path / "data").exists()

@@ -79,10 +79,10 @@ class Recorder:
 
 def main() -> None:
     script, out = sys.argv[1], Path(sys.argv[2]).resolve()
-    import dlpipe.params
+    import dlpipe.core.params
 
-    real_load = dlpipe.params.load_params
-    dlpipe.params.load_params = lambda *a, **k: Recorder(real_load(*a, **k))  # type: ignore[assignment]
+    real_load = dlpipe.core.params.load_params
+    dlpipe.core.params.load_params = lambda *a, **k: Recorder(real_load(*a, **k))  # type: ignore[assignment]
     sys.addaudithook(_hook)
     # Not as __main__: the stage's own entry point ends the process early (fast exit) and would
     # skip the report below; its main() is the whole of the stage's work.

@@ -1,0 +1,6 @@
+"""Core: what every other layer relies on and nothing else.
+
+Owns the schemas of params.yaml and sources.yaml, the user-facing errors and the one error boundary of
+every command-line entry point, atomic writes, the paths each stage reads and writes, and the registry of
+the pipeline's names (stages, runs, plot ids). Imports nothing from the other layers.
+"""

@@ -1,0 +1,185 @@
+"""The schemas of params.yaml and sources.yaml: types, ranges and allowed names, in one place.
+
+Validation happens before any heavy import, so a typo costs a second, not a TensorFlow start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dlpipe.core.errors import UserError
+
+# Names accepted by keras.optimizers.get / keras.losses.get, listed here so that a typo is
+# caught before Keras is imported.
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
+LOSSES = (
+    "mae",
+    "mse",
+    "mape",
+    "msle",
+    "huber",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+)
+
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+ModelT = TypeVar("ModelT", bound=_Strict)
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Url = Annotated[str, Field(pattern=r"^https?://\S+/[^/\s]+$")]
+
+
+class _Source(_Strict):
+    url: Url
+    rows: PositiveInt
+    # Verification can be turned off only on purpose, never by leaving the checksum out.
+    verify: bool = True
+
+    def _require_check(self, check: str | None, name: str) -> None:
+        if self.verify and check is None:
+            raise ValueError(f"needs `{name}` to check the file against, or `verify: false` to skip the check")
+
+
+class SpotifySource(_Source):
+    """The Spotify songs CSV, recognised by the sha256 of its bytes."""
+
+    sha256: Sha256 | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> SpotifySource:
+        self._require_check(self.sha256, "sha256")
+        return self
+
+
+class ConcreteSource(_Source):
+    """The concrete table, recognised by its content (an Excel file's bytes change on every re-save)."""
+
+    fingerprint: Sha256 | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> ConcreteSource:
+        self._require_check(self.fingerprint, "fingerprint")
+        return self
+
+
+class Sources(_Strict):
+    """The whole sources.yaml: where the raw tables come from and how to recognise them."""
+
+    spotify: SpotifySource
+    concrete: ConcreteSource
+
+
+class SplitParams(_Strict):
+    seed: Annotated[int, Field(ge=0, lt=2**32)]
+    spotify_train_size: Fraction
+    concrete_train_size: Fraction
+
+
+class PreprocessParams(_Strict):
+    standardize_concrete: bool
+
+
+class TrainParams(_Strict):
+    """One network and how to train it."""
+
+    units: Annotated[list[PositiveInt], Field(min_length=1)]
+    activation: Literal["relu", "elu", "gelu", "selu", "tanh", "sigmoid", "swish", "linear"]
+    optimizer: Literal[OPTIMIZERS]  # type: ignore[valid-type]
+    learning_rate: Annotated[float, Field(gt=0)]
+    loss: Literal[LOSSES]  # type: ignore[valid-type]
+    batch_size: PositiveInt
+    epochs: PositiveInt
+    steps_per_execution: PositiveInt
+
+
+class BatchnormTrainParams(TrainParams):
+    batchnorm: bool
+
+
+class Params(_Strict):
+    """The whole params.yaml."""
+
+    seeds: Annotated[list[Annotated[int, Field(ge=0, lt=2**31)]], Field(min_length=1, max_length=100)]
+    dropout: Annotated[float, Field(ge=0, lt=1)]
+    keras_backend: Literal["jax", "tensorflow"]
+    group_split: SplitParams
+    preprocess: PreprocessParams
+    train_dropout: TrainParams
+    train_batchnorm: BatchnormTrainParams
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("seeds must be distinct")
+        return seeds
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key (a typo?); remove it or fix its name"
+    if error["type"] == "missing":
+        return f"{where}: missing"
+    if error["type"] == "value_error" and isinstance(error.get("input"), dict):
+        return f"{where}: {error['msg'].removeprefix('Value error, ')}"
+    return f"{where}: {error['input']!r} is not allowed: {error['msg']}"
+
+
+def _validate(model: type[ModelT], raw: object, source: str) -> ModelT:
+    # Strict: "0.5" (a string) or true are not numbers; an int is still a valid float, so
+    # `dvc exp run -S dropout=0` works.
+    if not isinstance(raw, dict):
+        what = "empty" if raw is None else f"a {type(raw).__name__}, not a mapping of keys to values"
+        raise UserError(f"invalid {source}: the file is {what}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise UserError(f"invalid {source}:\n  " + "\n  ".join(lines)) from None
+
+
+def validate_params(raw: object, source: str = "params.yaml") -> Params:
+    """Validate a parsed params mapping; raise UserError with one line per problem."""
+    return _validate(Params, raw, source)
+
+
+def validate_sources(raw: object, source: str = "sources.yaml") -> Sources:
+    """Validate a parsed sources mapping; raise UserError with one line per problem."""
+    return _validate(Sources, raw, source)
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} not found; run from the repository root") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml."""
+    return validate_params(_read_yaml(Path(path)), str(path))
+
+
+def load_sources(path: str | Path = "sources.yaml") -> Sources:
+    """Read and validate sources.yaml."""
+    return validate_sources(_read_yaml(Path(path)), str(path))

@@ -1,0 +1,131 @@
+"""What a review compares, gathered from DVC and git: the params, the summary metrics, every seed's
+details and the loss curves of two revisions (commits, branches, tags, experiments or the workspace).
+
+Params come from each revision's params.yaml (`dvc params diff` prints lists as strings), metrics from
+`dvc metrics diff`, curves from `dvc plots diff`, the per-seed details from git."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlpipe.core import layout
+from dlpipe.core.registry import TRAINING_STAGES
+from dlpipe.report.comparison import Sample
+from dlpipe.report.dvc_cli import WORKSPACE, dvc_json, file_at
+from dlpipe.train.summary import Summary, read_seed_table, run_major
+
+SUMMARY_PATH = layout.SUMMARY_METRICS.as_posix()
+
+
+@dataclass(frozen=True)
+class Side:
+    """One revision of a review."""
+
+    label: str
+    rev: str | None  # None: the workspace
+    params: dict[str, Any]  # params.yaml, flat: "train_batchnorm.optimizer" -> "sgd"
+    summary: dict[str, Summary]  # run -> what metrics/summary.json says of it
+    seeds: dict[str, dict[int, Summary]] = field(default_factory=dict)  # run -> seed -> details
+
+    def has(self, run: str) -> bool:
+        """Whether this revision trained ``run``."""
+        return run in self.summary or run in self.seeds
+
+    def sample(self, run: str, metric: str) -> Sample:
+        """The per-seed values of ``metric`` for ``run`` (from the details table; from the summary
+        when the revision has no details table)."""
+        if run in self.seeds:
+            return Sample.of([s.get(metric) for s in self.seeds[run].values()])
+        value = self.summary.get(run, {}).get(metric)
+        return Sample.of([] if value is None else [value])
+
+    def seed_count(self, run: str) -> int:
+        """How many seeds ``run`` was trained with in this revision."""
+        if run in self.seeds:
+            return len(self.seeds[run])
+        return int(self.summary.get(run, {}).get("seeds", 1 if run in self.summary else 0))
+
+
+@dataclass(frozen=True)
+class Review:
+    """Both sides of a review, what changed in params, and DVC's plots answer (curves and specs)."""
+
+    old: Side
+    new: Side
+    param_changes: list[tuple[str, Any, Any]]
+    plots: dict[str, Any]
+
+
+def _revs(old: str, new: str | None) -> list[str]:
+    return [old] if new is None else [old, new]
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested mapping as dotted keys to leaves (a list is a leaf): ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    if not isinstance(tree, Mapping):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def params_at(rev: str | None, cwd: Path = Path()) -> dict[str, Any]:
+    """params.yaml of ``rev`` (None: the workspace), flat, with its own types (lists stay lists)."""
+    text = file_at(rev, "params.yaml", cwd)
+    document = yaml.safe_load(text) if text else None
+    return flatten(document) if isinstance(document, Mapping) else {}
+
+
+def _summaries(old: str, new: str | None, cwd: Path) -> tuple[dict[str, Summary], dict[str, Summary]]:
+    diff = dvc_json("metrics", "diff", *_revs(old, new), "--all", cwd=cwd).get(SUMMARY_PATH, {})
+    sides: tuple[dict, dict] = ({}, {})
+    for key, entry in diff.items():
+        metric, _, run = key.partition(".")
+        for side, which in zip(sides, ("old", "new"), strict=True):
+            if entry.get(which) is not None:
+                side.setdefault(metric, {})[run] = entry[which]
+    return run_major(sides[0]), run_major(sides[1])
+
+
+def seed_details(rev: str | None, cwd: Path = Path()) -> dict[str, dict[int, Summary]]:
+    """Every run's per-seed details at ``rev`` (None: the workspace); empty where a revision has none."""
+    found: dict[str, dict[int, Summary]] = {}
+    for t in TRAINING_STAGES:
+        text = file_at(rev, (layout.PLOTS_DIR / t.stage / layout.SEEDS_TABLE).as_posix(), cwd)
+        if text:
+            found.update(read_seed_table(io.StringIO(text)))
+    return found
+
+
+def param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(param, old, new) for every param that differs, sorted by name."""
+    return [(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+
+
+def gather(old: str, new: str | None = None, cwd: Path = Path()) -> Review:
+    """Everything a review of ``old`` against ``new`` (None: the workspace) needs, from DVC and git."""
+    old_params, new_params = params_at(old, cwd), params_at(new, cwd)
+    old_summary, new_summary = _summaries(old, new, cwd)
+    return Review(
+        old=Side(old, old, old_params, old_summary, seed_details(old, cwd)),
+        new=Side(new or WORKSPACE, new, new_params, new_summary, seed_details(new, cwd)),
+        param_changes=param_changes(old_params, new_params),
+        plots=dvc_json("plots", "diff", *_revs(old, new), cwd=cwd),
+    )
+
+
+def curves(plots: Mapping[str, Any], plot_id: str) -> dict[tuple[str, str], list[dict]]:
+    """The rows of each (revision, run) curve of the top-level plot ``plot_id`` in DVC's plots answer."""
+    series: dict[tuple[str, str], dict[int, dict]] = {}
+    for entry in plots.get("data", {}).get(plot_id, []):
+        for row in entry.get("content", {}).get("data", {}).get("values", []):
+            run = row["filename::field"].split("::")[0].removesuffix(".csv")
+            series.setdefault((row["rev"], run), {})[int(float(row["epoch"]))] = row
+    return {key: [rows[e] for e in sorted(rows)] for key, rows in series.items()}

@@ -1,0 +1,134 @@
+"""Collect a sweep that ran on many machines: pull its experiments and write the sweep's report.
+
+    python -m dlpipe.report.sweep_collect --sweep NAME [--grid 'dropout=0.0,0.1' [--seeds 0,1,2]] [--param dropout]
+                                   [--remote origin] [--out review]
+
+Pulls from the git remote every experiment of sweep NAME based on this commit (`dvc exp pull --no-cache`:
+the metrics and curves are in git, so no DVC remote or credentials are needed and nothing is rerun),
+then writes OUT/report.md with min validation loss and overfitting gap against the swept param (a figure
+and a table, mean ± std when the points ran several seeds) and OUT/sweep.json with every point's metrics.
+With ``--grid`` (the workers' grid) the points that have no experiment on the remote are listed as
+missing (their worker failed or has not pushed yet), and a report is written even if all are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from dlpipe.core.atomic import atomic_path
+from dlpipe.core.errors import UserError, run_cli
+from dlpipe.report import sweep
+from dlpipe.report.dvc_cli import dvc_json, experiment_refs, git, run_dvc
+from dlpipe.report.review_data import param_changes, params_at
+from dlpipe.report.sweep_grid import check_sweep_name, expand, experiment_name, parse_point, swept_params
+
+Found = tuple[str, dict[str, Any], dict]  # (experiment name, flat params, run -> summary metrics)
+
+
+def reference(param: str, found: Sequence[Found]) -> dict[str, Any]:
+    """The params the sweep holds fixed: those of its most common combination of everything but
+    ``param`` (the points of a one-param sweep all share it; ``seeds`` included)."""
+    if not found:
+        return {}
+    key = Counter(_others(param, params) for _, params, _ in found).most_common(1)[0][0]
+    return next(params for _, params, _ in found if _others(param, params) == key)
+
+
+def _others(param: str, params: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in params.items() if k != param}, sort_keys=True, default=str)
+
+
+def _cell(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, list | bool) else f"{value}"
+
+
+def markdown(
+    name: str,
+    origin: str,
+    fixed: Sequence[tuple[str, Any, Any]],
+    found: sweep.Sweep,
+    figure: str | None,
+    missing: Mapping[str, str],
+) -> str:
+    """The report: where the points come from, the sweep's figure and table, then the missing points."""
+    lines = [f"# Sweep `{name}`", "", origin]
+    if fixed:
+        sets = ", ".join(f"`{k}` = {_cell(new)} (commit: {_cell(old)})" for k, old, new in fixed)
+        lines.append(f"Every point also sets {sets}.")
+    lines += ["", *sweep.markdown(found, figure)]
+    if missing:
+        lines += ["", "## Missing points", ""]
+        for exp, point in missing.items():
+            lines.append(f"- `{point}`: no experiment `{exp}` (its worker failed or has not pushed yet)")
+    return "\n".join(lines) + "\n"
+
+
+def collect(
+    name: str,
+    param: str | None = None,
+    grid: str | None = None,
+    seeds: str = "",
+    remote: str = "origin",
+    out: Path = Path("review"),
+    cwd: Path = Path(),
+) -> Path:
+    """Pull the sweep's experiments from ``remote`` and write OUT/report.md and OUT/sweep.json; return the report."""
+    check_sweep_name(name)
+    points = expand(grid, seeds) if grid is not None else []
+    expected = {experiment_name(name, parse_point(p)): " ".join(p) for p in points}
+    if param is None:
+        varying = swept_params(points)
+        if len(varying) != 1:
+            raise UserError("say which param to draw the results against: --param KEY")
+        param = varying[0]
+    head = git("rev-parse", "--short", "HEAD", cwd=cwd).strip()
+    # With a grid, its points; without, every experiment named after the sweep.
+    refs = experiment_refs(remote, cwd)
+    shared = sorted(n for n in refs if (n in expected if grid is not None else n.startswith(f"{name}-")))
+    if not shared and grid is None:
+        raise UserError(f"no experiment of sweep {name} on {remote} for commit {head}; have its workers run?")
+    found: list[Found] = []
+    if shared:
+        # Refs only: metrics, params and curves are in git. -f: the remote's copy is the one to report.
+        run_dvc("exp", "pull", "--no-cache", "--force", remote, *shared, cwd=cwd)
+        found = [e for e in sweep.experiments(dvc_json("exp", "show", cwd=cwd)) if e[0] in shared]
+    missing = {n: p for n, p in expected.items() if n not in shared}
+    base = reference(param, found)
+    result = sweep.select(param, base, found)
+    fixed = [c for c in param_changes(params_at("HEAD", cwd), base) if c[0] != param] if found else []
+    with atomic_path(cwd / out) as tmp:
+        tmp.mkdir()
+        figure = f"sweep-{param}.png" if result.points else None
+        if figure:
+            sweep.draw(result, tmp / figure)
+        origin = f"{len(shared)} experiment(s) of this sweep on `{remote}`, based on commit `{head}`."
+        text = markdown(name, origin, fixed, result, figure, missing)
+        (tmp / "report.md").write_text(text, encoding="utf-8")
+        data = {"sweep": name, "param": param, "commit": head, "remote": remote, "experiments": shared}
+        data |= {"points": [asdict(p) for p in result.points], "missing": missing, "ignored": result.ignored}
+        data["ambiguous"] = {str(v): names for v, names in result.ambiguous.items()}
+        (tmp / "sweep.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return out / "report.md"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The command line; prints the report's path."""
+    parser = argparse.ArgumentParser(prog="python -m dlpipe.report.sweep_collect", description=__doc__.splitlines()[0])
+    parser.add_argument("--sweep", required=True, help="the sweep's name, as given to the workers")
+    parser.add_argument("--grid", help="the workers' grid: its points without an experiment are reported missing")
+    parser.add_argument("--seeds", default="", help="the workers' --seeds")
+    parser.add_argument("--param", help="param to draw the results against (default: the one the grid varies)")
+    parser.add_argument("--remote", default="origin", help="git remote the workers pushed to (default: origin)")
+    parser.add_argument("--out", default="review", type=Path, help="output folder (default: review)")
+    args = parser.parse_args(argv)
+    print(collect(args.sweep, args.param, args.grid, args.seeds, args.remote, args.out))
+
+
+if __name__ == "__main__":
+    run_cli("sweep_collect", main)

@@ -1,0 +1,105 @@
+"""Train a set of runs (the regularised model and its control) and write what reviewers diff."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import keras
+import pandas as pd
+
+from dlpipe.core import layout
+from dlpipe.core.atomic import atomic_path
+from dlpipe.core.params import TrainParams
+from dlpipe.data.arrays import Arrays
+from dlpipe.train.backend import seed_everything
+from dlpipe.train.figures import plot_loss_curves
+from dlpipe.train.model_file import save_model
+from dlpipe.train.models import build_mlp, compile_model
+from dlpipe.train.progress import Progress, summary_table
+from dlpipe.train.summary import Summary, aggregate, mean_history, summarize, write_seed_table
+from dlpipe.train.training import fit
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where one training stage writes: models (DVC cache); curves, per-seed results and figure (git)."""
+
+    models_dir: Path
+    plots_dir: Path
+
+    @property
+    def seeds_file(self) -> Path:
+        """Every run's summary per seed (the details the summary stage aggregates)."""
+        return self.plots_dir / layout.SEEDS_TABLE
+
+    @property
+    def figure_file(self) -> Path:
+        """The loss curves of every run, as PNG."""
+        return self.plots_dir / layout.LOSS_FIGURE
+
+    @classmethod
+    def for_stage(cls, stage: str) -> Outputs:
+        """The project's layout: data/models/<stage>/ and plots/<stage>/."""
+        return cls(models_dir=layout.MODELS_DIR / stage, plots_dir=layout.PLOTS_DIR / stage)
+
+
+def run_experiment(
+    runs: Mapping[str, Mapping[str, Any]],
+    arrays: Arrays,
+    train: TrainParams,
+    outputs: Outputs,
+    title: str,
+    seeds: Sequence[int],
+    progress: Progress | None = None,
+    report: TextIO | None = None,
+) -> dict[str, Summary]:
+    """Train each named run once per seed with the same settings, then write all outputs.
+
+    ``runs`` maps a run name to what sets it apart (``dropout``, ``batchnorm``: keyword
+    arguments of :func:`dlpipe.train.models.build_mlp`); everything else comes from ``train``.
+
+    For a given seed every run starts from the same seeded state, so the regularised model and
+    its baseline see the same batches and the comparison does not depend on the order they are
+    trained in. The per-seed table holds every seed's summary; the curves are the run's own
+    (one seed) or the mean and standard deviation over the seeds.
+
+    Nothing is written until every run has finished, and each file is written atomically, so
+    an interrupted stage leaves no partial output. ``progress`` shows each run as it trains;
+    ``report`` gets the end-of-stage summary table. Returns each run's :func:`aggregate`.
+    """
+    histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
+    models: dict[str, keras.Model] = {}
+    for name, variant in runs.items():
+        for seed in seeds:
+            seed_everything(seed)
+            network = build_mlp(
+                arrays.n_inputs, train.units, activation=train.activation, seed=seed, name=name, **variant
+            )
+            model = compile_model(network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution)
+            label = name if len(seeds) == 1 else f"{name} seed {seed}"
+            histories[name][seed] = fit(
+                model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=label, progress=progress
+            )
+            models[name if len(seeds) == 1 else f"{name}_seed{seed}"] = model
+    per_seed = {name: {s: summarize(h) for s, h in by_seed.items()} for name, by_seed in histories.items()}
+    summaries = {name: aggregate(seeds_of_run) for name, seeds_of_run in per_seed.items()}
+    curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}
+
+    with atomic_path(outputs.models_dir) as tmp:
+        tmp.mkdir()
+        for name, model in models.items():
+            save_model(model, tmp / f"{name}.keras")
+    for name, curve in curves.items():
+        with atomic_path(outputs.plots_dir / f"{name}.csv") as tmp:
+            curve.to_csv(tmp, index=False, lineterminator="\n", float_format="%.9g")
+    diverged_at = {name: int(s["diverged_at_epoch"]) for name, s in summaries.items() if "diverged_at_epoch" in s}
+    with atomic_path(outputs.figure_file) as tmp:
+        plot_loss_curves(curves, title, f"loss ({train.loss})", tmp, diverged_at=diverged_at)
+    with atomic_path(outputs.seeds_file) as tmp:
+        write_seed_table(per_seed, tmp)
+    if report is not None:
+        print(f"\n{title}\n{summary_table(summaries)}\n", file=report, flush=True)
+    return summaries

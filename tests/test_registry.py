@@ -1,0 +1,54 @@
+"""The registry of names and dvc.yaml say the same thing, so neither can drift from the other."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import yaml
+
+from dlpipe.core import layout
+from dlpipe.core.registry import RUNS, STAGES, SUMMARY_STAGE, TRAINING_STAGES, training_stage
+from dlpipe.report import notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+
+
+def outputs(stage: str) -> set[str]:
+    spec = DVC["stages"][stage]
+    return {next(iter(o)) if isinstance(o, dict) else o for k in ("outs", "metrics", "plots") for o in spec.get(k, [])}
+
+
+def test_the_stages_are_dvc_yaml_s_and_each_runs_its_own_script():
+    assert tuple(DVC["stages"]) == STAGES
+    for stage in STAGES:
+        assert shlex.split(DVC["stages"][stage]["cmd"]) == ["python", f"stages/{stage}.py"]
+        assert (ROOT / "stages" / f"{stage}.py").is_file()
+
+
+def test_each_training_stage_writes_the_files_of_its_runs():
+    for t in TRAINING_STAGES:
+        plots = layout.PLOTS_DIR / t.stage
+        expected = {
+            *(f"{plots / run}.csv" for run in t.runs),
+            f"{plots / layout.SEEDS_TABLE}",
+            f"{plots / layout.LOSS_FIGURE}",
+            f"{layout.MODELS_DIR / t.stage}",
+        }
+        assert outputs(t.stage) == expected
+        assert t.arrays.as_posix() in DVC["stages"][t.stage]["deps"]
+    assert outputs(SUMMARY_STAGE) == {layout.SUMMARY_METRICS.as_posix()}
+
+
+def test_the_top_level_plots_overlay_each_stages_runs():
+    plots = {next(iter(p)): next(iter(p.values())) for p in DVC["plots"]}
+    assert list(plots) == [t.plot_id for t in TRAINING_STAGES]
+    for t in TRAINING_STAGES:
+        assert set(plots[t.plot_id]["y"]) == {f"{layout.PLOTS_DIR / t.stage / run}.csv" for run in t.runs}
+
+
+def test_run_names_are_unique_and_the_notebook_references_known_runs():
+    assert len(set(RUNS)) == len(RUNS) == 2 * len(TRAINING_STAGES)
+    assert set(notebook.MIN_VAL_LOSS) <= set(RUNS)
+    assert training_stage("train_dropout").control == "no_dropout"

@@ -54,7 +54,7 @@ def _value(side: Side, run: str, metric: str) -> str:
         return f"{text} ({_seeds(n)})"
     summary = side.summary.get(run) or {"diverged": False}
     text = render.divergence(summary)
-    return text if "seeds" in summary else f"{text} ({_seeds(n)})"
+    return text if " seeds" in text else f"{text} ({_seeds(n)})"
 
 
 def _per_seed(side: Side, run: str, metric: str) -> list[Any]:
@@ -79,10 +79,11 @@ def metric_rows(review: Review) -> tuple[list[str], list[str]]:
                     if c.standard_error is not None:
                         change += f" ± {render.number(c.standard_error)}"
                 else:
+                    # Descriptive values (an epoch, a yes or no): the same set of values on both sides is
+                    # no change, whatever the number of seeds (three seeds that all trained vs one).
                     detail = "diverged_at_epoch" if metric == "diverged" else metric
-                    same = _per_seed(review.old, run, metric) == _per_seed(review.new, run, metric) and (
-                        _per_seed(review.old, run, detail) == _per_seed(review.new, run, detail)
-                    )
+                    old, new = review.old, review.new
+                    same = all(set(_per_seed(old, run, m)) == set(_per_seed(new, run, m)) for m in (metric, detail))
                     verdict, change = ("same" if same else "changed"), render.DASH
                 if same:
                     unchanged.append(f"{metric} of {run}")
@@ -118,8 +119,11 @@ def answer_dropout(side: Side) -> str:
         lead = f"**{'Yes' if smaller else 'No'} on this seed, noise unknown** ({HOW_TO_MEASURE})."
     elif gap.verdict == WITHIN_NOISE:
         lead = f"**No measurable difference** (Welch p = {gap.p_value:.2g} ≥ {ALPHA})."
+    elif gap.verdict in (BETTER, WORSE):
+        evidence = f"Welch p = {gap.p_value:.2g}, {gap.old.n} vs {gap.new.n} seeds"
+        lead = f"**Yes** ({evidence})." if gap.verdict == BETTER else f"**No: it overfits more** ({evidence})."
     else:
-        lead = {BETTER: "**Yes.**", WORSE: "**No: it overfits more.**"}.get(gap.verdict, "**No difference.**")
+        lead = "**No difference.**"
     return f"{lead} {numbers}"
 
 

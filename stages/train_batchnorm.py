@@ -28,4 +28,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage("train_batchnorm", main, fast_exit=True)
+    run_stage("train_batchnorm", main)

@@ -27,4 +27,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage("train_dropout", main, fast_exit=True)
+    run_stage("train_dropout", main)

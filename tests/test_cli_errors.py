@@ -6,6 +6,7 @@ orphan watchdog). ``DLPIPE_DEBUG=1`` shows the traceback instead.
 
 from __future__ import annotations
 
+import ast
 import errno
 import os
 import signal
@@ -108,11 +109,37 @@ def test_only_stages_turn_sigterm_into_an_interrupt_and_watch_their_parent(monke
     run_cli("tool", lambda: None)
     assert signal.getsignal(signal.SIGTERM) == before and set(threading.enumerate()) == threads
     try:
-        run_stage("stage", lambda: None)
+        run_stage("stage", lambda: None, fast_exit=False)
         assert signal.getsignal(signal.SIGTERM) != before
         assert any(t.name not in {u.name for u in threads} and t.daemon for t in threading.enumerate())
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+FAST_EXIT = """
+import atexit, sys
+from dlpipe.core.errors import run_cli, run_stage
+
+def main():
+    with open(sys.argv[1], "w") as fh:
+        fh.write("written")
+    print("out", end="")
+    print("err", end="", file=sys.stderr)
+
+atexit.register(lambda: print(" atexit", end=""))
+(run_stage if sys.argv[2] == "stage" else run_cli)("demo", main)
+"""
+
+
+@pytest.mark.parametrize("kind", ["stage", "tool"])
+def test_a_stage_keeps_its_output_and_skips_the_teardown(tmp_path, kind):
+    out = tmp_path / "out.txt"
+    proc = subprocess.run([PY, "-c", FAST_EXIT, str(out), kind], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text() == "written"
+    assert proc.stderr == "err"
+    # The interpreter's exit (atexit handlers, freeing every module) runs only for the tools.
+    assert proc.stdout == ("out" if kind == "stage" else "out atexit")
 
 
 ORPHAN = """
@@ -253,4 +280,17 @@ def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path,
     assert proc.stderr == (
         f"{stage}: error: DLPIPE_PROGRESS=quiet is not a progress mode; "
         "set it to one of auto, bar, lines, off, or unset it\n"
+    )
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "stages").glob("*.py")), ids=lambda p: p.stem)
+def test_every_stage_runs_in_the_stage_boundary(script):
+    # run_stage: SIGTERM as an interrupt, the orphan watchdog and the fast exit.
+    calls = [
+        node
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"run_stage", "run_cli"}
+    ]
+    assert [(c.func.id, c.args[0].value, c.keywords) for c in calls] == [("run_stage", script.stem, [])], (
+        f"{script.name}: end with run_stage({script.stem!r}, main)"
     )

@@ -123,16 +123,18 @@ def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
             return
 
 
-def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = False) -> None:
+def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) -> None:
     """Run a DVC stage's ``main`` inside the same boundary as ``run_cli``.
 
     Only stages, whose parent is `dvc`: SIGTERM is turned into KeyboardInterrupt (so ``finally``
     blocks remove temporary files), and the stage stops when its parent dies. Call it before the
     stage's heavy imports (do them inside ``main``), so that Ctrl-C during them is one line too.
 
-    ``fast_exit`` ends the process as soon as ``main`` has returned (its outputs are written
-    and renamed by then), skipping the interpreter's teardown: for a Keras process that is
-    ≈1 s of freeing the XLA runtime.
+    The process ends with ``os._exit`` as soon as ``main`` has returned (its outputs are written,
+    fsynced and renamed by then), skipping the interpreter's teardown: ≈1 s of freeing the XLA
+    runtime in a Keras process, 0.5-1.4 s of freeing modules in one that imported scikit-learn
+    (`python benchmarks/repro_breakdown.py`, column *exit*). ``fast_exit=False`` is for tests
+    that call it in their own process.
     """
     signal.signal(signal.SIGTERM, _raise_interrupt)
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()

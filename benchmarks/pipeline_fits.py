@@ -23,6 +23,7 @@ def main() -> None:
     args = parser.parse_args()
     from dlpipe.core import layout
     from dlpipe.core.params import load_params
+    from dlpipe.core.registry import BATCHNORM, DROPOUT
     from dlpipe.train.backend import configure_backend
 
     params = load_params(args.params)
@@ -38,10 +39,10 @@ def main() -> None:
     import_s = time.perf_counter() - start
 
     runs = {
-        "dropout": (params.train_dropout, layout.SPOTIFY_ARRAYS, {"dropout": params.dropout}),
-        "no_dropout": (params.train_dropout, layout.SPOTIFY_ARRAYS, {}),
-        "no_batchnorm": (params.train_batchnorm, layout.CONCRETE_ARRAYS, {}),
-        "batchnorm": (params.train_batchnorm, layout.CONCRETE_ARRAYS, {"batchnorm": True}),
+        DROPOUT.regularised: (params.train_dropout, DROPOUT.arrays, {"dropout": params.dropout}),
+        DROPOUT.control: (params.train_dropout, DROPOUT.arrays, {}),
+        BATCHNORM.control: (params.train_batchnorm, BATCHNORM.arrays, {}),
+        BATCHNORM.regularised: (params.train_batchnorm, BATCHNORM.arrays, {"batchnorm": True}),
     }
     fits = {}
     for name, (train, arrays_file, variant) in runs.items():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dlpipe.core import layout
 from dlpipe.core.errors import UserError, run_cli
+from dlpipe.core.generated_block import refresh_file
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report import notebook
 from dlpipe.train import render
@@ -48,15 +49,6 @@ def results_table(summary_file: Path = layout.SUMMARY_METRICS) -> str:
     return "\n".join(rows)
 
 
-def refresh(readme: str, table: str) -> str:
-    """Replace what stands between the markers in ``readme`` with ``table``."""
-    head, sep, rest = readme.partition(BEGIN)
-    _, sep2, tail = rest.partition(END)
-    if not sep or not sep2:
-        raise UserError(f"README.md lacks the markers {BEGIN!r} ... {END!r}")
-    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
-
-
 def main(argv: list[str] | None = None) -> None:
     """Print the table, or refresh it in README.md with ``--write``."""
     parser = argparse.ArgumentParser(prog="python -m dlpipe.report.results_table", description=__doc__.splitlines()[0])
@@ -64,8 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     table = results_table()
     if args.write:
-        readme = Path("README.md")
-        readme.write_text(refresh(readme.read_text(encoding="utf-8"), table), encoding="utf-8")
+        refresh_file(Path("README.md"), BEGIN, END, table)
     else:
         sys.stdout.write(table + "\n")
 

@@ -1,5 +1,8 @@
 """Model files are reproducible: the same weights give the same bytes, and Keras still loads them."""
 
+import os
+import subprocess
+import sys
 import time
 import zipfile
 
@@ -50,3 +53,24 @@ def test_shared_object_ids_are_renumbered_consistently():
         "a": {"shared_object_id": 0},
         "b": [{"shared_object_id": 1}, {"shared_object_id": 0}],
     }
+
+
+def test_a_saved_model_loads_with_plain_keras(tmp_path):
+    # A user's own notebook: Keras alone, nothing of this package imported.
+    model = trained_model()
+    save_model(model, tmp_path / "m.keras")
+    x = np.random.default_rng(2).normal(size=(8, 4)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    code = (
+        "import sys, numpy as np, keras;"
+        "m = keras.saving.load_model(sys.argv[1]);"
+        "np.save(sys.argv[3], m.predict(np.load(sys.argv[2]), verbose=0));"
+        "assert not [n for n in sys.modules if n.startswith('dlpipe')]"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "m.keras"), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+        check=True,
+        env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
+        timeout=300,
+    )
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0))

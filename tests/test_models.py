@@ -1,10 +1,11 @@
 """The notebook's check cells (q_1.check, q_3.check) as tests of the one model factory."""
 
 import keras
+import numpy as np
 import pytest
 from keras import layers
 
-from dlpipe.train.models import build_mlp
+from dlpipe.train.models import build_mlp, glorot_uniform
 
 
 def kinds(model):
@@ -71,3 +72,19 @@ def test_a_network_and_its_control_start_from_the_same_dense_weights():
         for m in (with_dropout, control)
     ]
     assert all((a == b).all() for a, b in zip(*dense, strict=True))
+
+
+def test_kernels_are_glorot_uniform_drawn_by_numpy_whatever_the_backend():
+    # NumPy draws them (no random-number program for JAX to compile): the same values on JAX and on
+    # TensorFlow (this file also runs on TensorFlow, tests/test_backends.py), within Glorot's limits.
+    model = build_mlp(8, [512, 64], seed=7)
+    dense = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    for position, layer in enumerate(dense, start=1):
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        stream = np.random.SeedSequence(entropy=7, spawn_key=(position, 0))
+        np.testing.assert_array_equal(kernel, glorot_uniform(kernel.shape, stream))
+        limit = np.sqrt(6 / sum(kernel.shape))
+        assert kernel.dtype == np.float32 and np.abs(kernel).max() <= limit
+        assert np.abs(kernel).max() > 0.95 * limit and abs(kernel.mean()) < 0.05 * limit  # uniform, centred
+        # What a saved model declares: Keras's own class, so loading needs nothing of this package.
+        assert type(layer.kernel_initializer) is keras.initializers.GlorotUniform

@@ -276,7 +276,7 @@ def report(runs: list[dict], about: str) -> str:
         "What it adds up to, over all stages:",
         "",
         f"- training (`fit`): {share('training')}, of which XLA compilation {share('compile in training')}; "
-        f"all compilation, the weight initialisers' included: {share('compile')};",
+        f"all XLA compilation, outside `fit` too: {share('compile')};",
         f"- imports: {share('interpreter', 'imports')} (interpreter and top-level imports, and imports in "
         f"`main()`), one Python process per stage;",
         f"- DVC's own work: {share('dvc')};",

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from dlpipe.report import sweep_grid
@@ -25,20 +23,7 @@ def _runs(job: dict) -> str:
     return "\n".join(step.get("run", "") for step in job["steps"])
 
 
-def test_workflow_matches_github_actions_schema():
-    # check-jsonschema ships SchemaStore's GitHub workflow schema, so this runs offline.
-    proc = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint binary not on PATH")
-def test_actionlint_is_clean():
-    proc = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+# Its schema and actionlint checks are tests/test_workflow.py's, run on every workflow.
 
 
 def test_started_by_hand_with_a_grid_and_seeds_whose_defaults_expand():

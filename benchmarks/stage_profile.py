@@ -102,6 +102,8 @@ def _to_file(args, kwargs):
 TARGETS = {
     "pandas": [("read_csv", "reading"), ("read_excel", "reading")],
     "pandas.core.generic": [("NDFrame.to_csv", _to_file)],
+    # np.load of an .npz only opens the archive: its arrays are read when first indexed, which the
+    # training stages' `other work` column counts (small here: float32 arrays of a few MB).
     "numpy": [("load", "reading"), ("savez", "writing")],
     "shutil": [("copyfile", "reading")],
     "pathlib": [("Path.write_text", "writing")],
@@ -202,6 +204,8 @@ def main() -> None:
         ARGS[key] = value
     if "report" not in ARGS or len(argv) != 1:
         raise SystemExit(__doc__.split("\n\n")[1])
+    if not os.path.isfile(argv[0]):
+        raise SystemExit(f"stage_profile: error: {argv[0]} is not a file; give a stage script, e.g. stages/fetch.py")
     script = os.path.abspath(argv[0])
     spawn = os.environ.get("STAGE_PROFILE_T0")
     REPORT.update(t_spawn=float(spawn) if spawn else None, t_start=T_START)

@@ -222,6 +222,7 @@ ENTRY_POINTS = [
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "jax"], None, "params.yaml not found"),
     ("benchmark", ["benchmarks/run.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("repro_breakdown", ["benchmarks/repro_breakdown.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a"),
+    ("stage_profile", ["benchmarks/stage_profile.py", "--report", "r.json", "nowhere"], None, "nowhere is not a file"),
     ("install_benchmark", ["benchmarks/install.py", "--python", "nowhere3"], None, "--python nowhere3 is not an"),
     ("pr_comment", ["-m", "dlpipe.report.pr_comment", "--report", "x.md", "--pr", "1", "--repo", "o/n"], None, "x.md"),
     ("sweep_grid", ["-m", "dlpipe.report.sweep_grid", "--grid", "nokey"], None, "grid 'nokey': Error parsing"),

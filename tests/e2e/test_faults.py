@@ -47,25 +47,30 @@ def start_and_interrupt(clone, sig: int, whole_group: bool) -> tuple[int, str]:
     )
     lines = []
     assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("[dropout] epoch"):
-            break
-    else:
-        pytest.fail("training never started:\n" + "".join(lines))
-    if whole_group:
-        os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does
-    else:
-        proc.send_signal(sig)  # dvc alone: its stage must not live on as an orphan
-    code = proc.wait(timeout=120)
-    # An orphaned stage would hold the output pipe open: it must be gone before reading to the end.
-    deadline = time.monotonic() + 15
-    while survivors := stage_processes(clone.path, "stages/train_dropout.py"):
-        if time.monotonic() > deadline:
-            for pid in survivors:
-                os.kill(pid, signal.SIGKILL)
-            pytest.fail("the stage outlived dvc")
-        time.sleep(0.2)
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("[dropout] epoch"):
+                break
+        else:
+            pytest.fail("training never started:\n" + "".join(lines))
+        if whole_group:
+            os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does
+        else:
+            proc.send_signal(sig)  # dvc alone: its stage must not live on as an orphan
+        code = proc.wait(timeout=120)
+        # An orphaned stage would hold the output pipe open: it must be gone before reading to the end.
+        deadline = time.monotonic() + 15
+        while stage_processes(clone.path, "stages/train_dropout.py"):
+            if time.monotonic() > deadline:
+                pytest.fail("the stage outlived dvc")
+            time.sleep(0.2)
+    finally:
+        # Whatever failed above, leave no 100,000-epoch training behind on a shared machine.
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in stage_processes(clone.path, "stages/train_dropout.py"):
+            os.kill(pid, signal.SIGKILL)
     return code, "".join(lines) + proc.stdout.read()
 
 
@@ -94,8 +99,9 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     assert leftovers(clone.path) == []
     assert "Traceback" not in output
 
-    # Back to the params of the complete build: DVC removed the stage's outputs before running
-    # it, and the interrupted run must not have been recorded as complete.
+    # The interrupted run was not recorded as complete, and the params of the complete build are
+    # back: DVC removed the stage's outputs before running it, so they must be rebuilt or restored.
+    assert clone.run("git", "diff", "--exit-code", "dvc.lock", check=False).returncode == 0
     clone.run("git", "checkout", "params.yaml")
     rerun = clone.dvc("repro").stdout
     # Rerun, or restored from DVC's run-cache (the same params ran to completion before):

@@ -12,17 +12,17 @@ from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError
 
 
-def replace_block(text: str, begin: str, end: str, body: str) -> str:
-    """``text`` with what stands between ``begin`` and ``end`` replaced by ``body``."""
+def replace_block(text: str, begin: str, end: str, body: str, where: str = "README.md") -> str:
+    """``text`` (the content of ``where``) with what stands between ``begin`` and ``end`` replaced by ``body``."""
     head, found_begin, rest = text.partition(begin)
     _, found_end, tail = rest.partition(end)
     if not found_begin or not found_end:
-        raise UserError(f"README.md lacks the markers {begin!r} ... {end!r}; restore them from git")
+        raise UserError(f"{where} lacks the markers {begin!r} ... {end!r}; restore them from git")
     return f"{head}{begin}\n{body}\n{end}{tail}"
 
 
 def refresh_file(path: Path, begin: str, end: str, body: str) -> None:
     """Replace the block between the markers in the file at ``path``, atomically."""
-    text = replace_block(path.read_text(encoding="utf-8"), begin, end, body)
+    text = replace_block(path.read_text(encoding="utf-8"), begin, end, body, where=str(path))
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

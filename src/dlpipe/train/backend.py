@@ -43,7 +43,8 @@ def configure_backend(name: str, jax_cache_dir: Path | None = None, *, training_
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and the backend so that a run is repeatable bit for bit.
 
-    The model factory also passes explicit seeds to every initializer and Dropout layer. Under
+    The model factory also draws the initial kernels from per-layer NumPy streams and passes
+    explicit seeds to every Dropout layer. Under
     JAX, ``keras.utils.set_random_seed`` would import TensorFlow (≈2 s, ≈500 MB) only to seed
     it, so it is used with the TensorFlow backend alone, where ``fit`` shuffles with tf.random.
     """

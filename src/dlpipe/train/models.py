@@ -73,12 +73,12 @@ def build_mlp(
         stack.append(layers.BatchNormalization(name=f"batchnorm_{len(units) + 1}"))
     stack.append(_dense(1, None, _stream(seed, len(units) + 1, _DENSE), "output"))
     model = keras.Sequential(stack, name=name)  # built: the kernels are drawn by now
-    for layer in model.layers:
-        if isinstance(layer, layers.Dense):
-            # What the saved model declares: Keras's own class for the distribution the kernel was
-            # drawn from, so that `keras.saving.load_model` needs nothing of this package. (The
-            # weights come from the file; an initializer only matters to a model built anew.)
-            layer.kernel_initializer = keras.initializers.GlorotUniform()
+    for position, layer in enumerate((x for x in model.layers if isinstance(x, layers.Dense)), start=1):
+        # What the saved model declares: Keras's own class for the distribution the kernel was
+        # drawn from, so that `keras.saving.load_model` needs nothing of this package. (The
+        # weights come from the file; an initializer only matters to a model built anew.) Seeded,
+        # so that creating it draws nothing from Python's global `random`.
+        layer.kernel_initializer = keras.initializers.GlorotUniform(seed=layer_seed(seed, position, _DENSE))
     return model
 
 

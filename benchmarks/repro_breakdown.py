@@ -37,9 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import fresh_clone, last_json, machine, timed
+from run import benchmark_arguments, benchmark_setup, fresh_clone, last_json, machine, repeated, timed
 
-from dlpipe.core.errors import UserError, run_cli
+from dlpipe.core.errors import run_cli
 from dlpipe.core.generated_block import refresh_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -314,26 +314,11 @@ def report(runs: list[dict], about: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--mirror", default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")))
-    parser.add_argument("--readme", action="store_true", help="also refresh the breakdown in README.md")
+    benchmark_arguments(parser, "also refresh the breakdown in README.md")
     parser.add_argument("--json", help="also save every repeat's raw figures to this file")
     args = parser.parse_args()
-    mirror = Path(args.mirror).resolve()
-    if not mirror.is_dir():
-        raise UserError(f"--mirror {args.mirror} is not a folder; point it at the folder holding the raw files")
-    if args.repeats < 1:
-        raise UserError(f"--repeats {args.repeats}: at least one run is needed")
-    env = {
-        **os.environ,
-        "FETCH_MIRROR": str(mirror),
-        "DVC_NO_ANALYTICS": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    runs = []
-    for i in range(args.repeats):
-        print(f"breakdown: run {i + 1}/{args.repeats} ...", file=sys.stderr, flush=True)
-        runs.append(one_repeat(mirror, env))
+    mirror, env = benchmark_setup(args)
+    runs = repeated("breakdown", args.repeats, lambda: one_repeat(mirror, env))
     if args.json:
         Path(args.json).write_text(json.dumps(runs, indent=1), encoding="utf-8")
     text = report(runs, machine())

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from dlpipe.core.errors import UserError, run_cli
@@ -215,12 +216,15 @@ def report(runs: list[dict[str, tuple[float, float]]], about: str) -> str:
     return "\n".join(rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def benchmark_arguments(parser: argparse.ArgumentParser, readme_help: str) -> None:
+    """The options every pipeline benchmark takes: --repeats, --mirror, --readme."""
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mirror", default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")))
-    parser.add_argument("--readme", action="store_true", help="also refresh the table in README.md")
-    args = parser.parse_args()
+    parser.add_argument("--readme", action="store_true", help=readme_help)
+
+
+def benchmark_setup(args: argparse.Namespace) -> tuple[Path, dict[str, str]]:
+    """Check the common options; return the mirror folder and the environment the runs get."""
     mirror = Path(args.mirror).resolve()
     if not mirror.is_dir():
         raise UserError(f"--mirror {args.mirror} is not a folder; point it at the folder holding the raw files")
@@ -232,10 +236,24 @@ def main() -> None:
         "DVC_NO_ANALYTICS": "1",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
+    return mirror, env
+
+
+def repeated(name: str, repeats: int, one_run: Callable[[], dict]) -> list[dict]:
+    """``one_run`` ``repeats`` times, saying which run is going on stderr."""
     runs = []
-    for i in range(args.repeats):
-        print(f"benchmark: run {i + 1}/{args.repeats} ...", file=sys.stderr, flush=True)
-        runs.append(one_repeat(mirror, env))
+    for i in range(repeats):
+        print(f"{name}: run {i + 1}/{repeats} ...", file=sys.stderr, flush=True)
+        runs.append(one_run())
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    benchmark_arguments(parser, "also refresh the table in README.md")
+    args = parser.parse_args()
+    mirror, env = benchmark_setup(args)
+    runs = repeated("benchmark", args.repeats, lambda: one_repeat(mirror, env))
     text = report(runs, machine())
     print(text)
     (ROOT / "benchmarks/results.md").write_text(text + "\n", encoding="utf-8")

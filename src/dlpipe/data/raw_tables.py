@@ -9,31 +9,7 @@ import pandas as pd
 
 from dlpipe.core.errors import UserError
 
-SPOTIFY_COLUMNS = (
-    "track_id",
-    "track_name",
-    "track_artist",
-    "track_popularity",
-    "track_album_id",
-    "track_album_name",
-    "track_album_release_date",
-    "playlist_name",
-    "playlist_id",
-    "playlist_genre",
-    "playlist_subgenre",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "duration_ms",
-)
+# The model's numeric features: the last twelve columns of the file, in its order.
 SPOTIFY_NUMERIC = (
     "danceability",
     "energy",
@@ -47,6 +23,20 @@ SPOTIFY_NUMERIC = (
     "valence",
     "tempo",
     "duration_ms",
+)
+SPOTIFY_COLUMNS = (
+    "track_id",
+    "track_name",
+    "track_artist",
+    "track_popularity",
+    "track_album_id",
+    "track_album_name",
+    "track_album_release_date",
+    "playlist_name",
+    "playlist_id",
+    "playlist_genre",
+    "playlist_subgenre",
+    *SPOTIFY_NUMERIC,
 )
 SPOTIFY_CATEGORICAL = ("playlist_genre",)
 SPOTIFY_TARGET = "track_popularity"

@@ -248,17 +248,21 @@ def repeated(name: str, repeats: int, one_run: Callable[[], dict]) -> list[dict]
     return runs
 
 
+def publish(text: str, name: str, readme: bool, begin: str, end: str) -> None:
+    """Print a benchmark's report, keep it as benchmarks/<name>, and with ``readme`` refresh its README block."""
+    print(text)
+    (ROOT / "benchmarks" / name).write_text(text + "\n", encoding="utf-8")
+    if readme:
+        refresh_file(ROOT / "README.md", begin, end, text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     benchmark_arguments(parser, "also refresh the table in README.md")
     args = parser.parse_args()
     mirror, env = benchmark_setup(args)
     runs = repeated("benchmark", args.repeats, lambda: one_repeat(mirror, env))
-    text = report(runs, machine())
-    print(text)
-    (ROOT / "benchmarks/results.md").write_text(text + "\n", encoding="utf-8")
-    if args.readme:
-        refresh_file(ROOT / "README.md", BEGIN, END, text)
+    publish(report(runs, machine()), "results.md", args.readme, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -169,6 +169,47 @@ def test_a_background_tool_outlives_its_shell_but_a_stage_stops_with_its_parent(
     assert (tmp_path / "finished").exists() == finishes
 
 
+# What `dvc` does with a stage's command: runs it through $SHELL (or /bin/sh) with `-c`, and waits.
+FAKE_DVC = """
+import subprocess, sys
+subprocess.run([sys.argv[1], "-c", sys.argv[2]])
+"""
+# Debian's /bin/sh (dash) stays between `dvc` and the stage; bash execs the stage in its place.
+SHELLS = [pytest.param(shell, id=shell) for shell in ("/bin/sh", "/bin/bash") if Path(shell).exists()]
+
+
+def _wait_for(path: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not path.exists():
+        time.sleep(0.05)
+    return path.exists()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_stage_stops_when_the_dvc_that_ran_it_dies_whatever_its_shell(tmp_path, shell):
+    (tmp_path / "orphan.py").write_text(ORPHAN)
+    (tmp_path / "dvc.py").write_text(FAKE_DVC)
+    dvc = subprocess.Popen([PY, "dvc.py", shell, f'"{PY}" orphan.py stage'], cwd=tmp_path)
+    try:
+        assert _wait_for(tmp_path / "started", 30)
+        dvc.kill()  # SIGTERM to dvc alone ends it the same way: DVC has no handler for it
+        dvc.wait(timeout=30)
+        assert not _wait_for(tmp_path / "finished", 4)  # it would be there 2 s after the start
+    finally:
+        dvc.kill()
+
+
+def test_a_stage_outlives_the_shell_that_started_dvc(tmp_path):
+    # `nohup dvc repro &` and the terminal closes: `dvc` carries on, and so must its stage, even
+    # with a shell between the two (the watchdog looks one level past the shell, no further).
+    (tmp_path / "orphan.py").write_text(ORPHAN)
+    (tmp_path / "dvc.py").write_text(FAKE_DVC)
+    stage = f'"{PY}" orphan.py stage'
+    launcher = f"\"{PY}\" dvc.py /bin/sh '{stage}' & while [ ! -e started ]; do sleep 0.05; done"
+    subprocess.run(["sh", "-c", launcher], cwd=tmp_path, check=True, timeout=60)
+    assert _wait_for(tmp_path / "finished", 6)
+
+
 def _importtime_free(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if not line.startswith("import time:")]
 

@@ -1,8 +1,9 @@
 """User-facing errors, and the boundary that ends every command in one line and an exit code.
 
-Standard library only and quick to import: a stage script imports this module first and does its
-other imports inside ``main()``, so that the boundary (and, for stages, the signal handling) is in
-place before NumPy or Keras start loading.
+Standard library only at import time, and quick to import (a stage's orphan watchdog imports
+psutil when it starts): a stage script imports this module first and does its other imports inside
+``main()``, so that the boundary (and, for stages, the signal handling) is in place before NumPy or
+Keras start loading.
 """
 
 from __future__ import annotations
@@ -113,22 +114,57 @@ def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
+# DVC runs a stage's command through $SHELL (or /bin/sh). Some shells exec the command, so the
+# stage's parent is `dvc`; others stay in between (dash, Debian's /bin/sh), so `dvc` is the
+# shell's parent and the stage sees no change of its own parent when `dvc` dies.
+SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "ash", "fish", "busybox"})
+
+
+def _orphan_check() -> Callable[[], bool]:
+    """A check that tells whether the `dvc` that started this process has died.
+
+    Taken at once, in the main thread: a `dvc` that dies while the stage starts must be seen too.
+    """
+    import psutil  # ≈30 ms next to the stage's own imports
+
+    parent = os.getppid()
+    shell: psutil.Process | None = None
+    launcher = 0
+    try:
+        candidate = psutil.Process(parent)
+        if candidate.name() in SHELLS:
+            shell, launcher = candidate, candidate.ppid()
+    except psutil.Error:
+        pass  # the parent is gone already: the check of our own parent sees it
+
+    def orphaned() -> bool:
+        if os.getppid() != parent:
+            return True
+        try:
+            return shell is not None and shell.ppid() != launcher
+        except psutil.Error:
+            return True
+
+    return orphaned
+
+
+def _stop_when(orphaned: Callable[[], bool], every: float = 0.5) -> None:
     # When `dvc` itself is killed (SIGTERM to dvc alone), its stage process lives on as an
     # orphan and would race the next `dvc repro` for the same outputs. Stop it instead.
-    while True:
+    while not orphaned():
         time.sleep(every)
-        if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
+    # To the main thread itself: a signal the kernel hands to this thread would leave the main
+    # thread blocked in a system call (a write to a full pipe nobody reads any more) forever.
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
 
 def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) -> None:
     """Run a DVC stage's ``main`` inside the same boundary as ``run_cli``.
 
     Only stages, whose parent is `dvc`: SIGTERM is turned into KeyboardInterrupt (so ``finally``
-    blocks remove temporary files), and the stage stops when its parent dies. Call it before the
-    stage's heavy imports (do them inside ``main``), so that Ctrl-C during them is one line too.
+    blocks remove temporary files), and the stage stops when the `dvc` that started it dies (its
+    parent, or the parent of the shell DVC ran it through). Call it before the stage's heavy
+    imports (do them inside ``main``), so that Ctrl-C during them is one line too.
 
     The process ends with ``os._exit`` as soon as ``main`` has returned (its outputs are written,
     fsynced and renamed by then), skipping the interpreter's teardown: ≈1 s of freeing the XLA
@@ -137,5 +173,10 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
     that call it in their own process.
     """
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    _run(stage, main, fast_exit)
+
+    def watched() -> object:
+        # Inside the boundary: Ctrl-C while psutil loads is one line too.
+        threading.Thread(target=_stop_when, args=(_orphan_check(),), daemon=True).start()
+        return main()
+
+    _run(stage, watched, fast_exit)

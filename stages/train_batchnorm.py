@@ -10,9 +10,10 @@ def main() -> None:
     from dlpipe.core.params import load_params
     from dlpipe.core.progress_mode import progress_mode
     from dlpipe.core.registry import BATCHNORM
-    from dlpipe.train.stage import train_stage
+    from dlpipe.train.stage import train_stage, worker_count
 
     progress = progress_mode(os.environ)
+    workers = worker_count(os.environ)
     params = load_params()
     train = params.train_batchnorm
     train_stage(
@@ -23,6 +24,7 @@ def main() -> None:
         runs={BATCHNORM.regularised: {"batchnorm": train.batchnorm}, BATCHNORM.control: {"batchnorm": False}},
         jax_cache=layout.jax_cache_dir(os.environ),
         progress=progress,
+        workers=workers,
         title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
     )
 

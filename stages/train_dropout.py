@@ -10,9 +10,10 @@ def main() -> None:
     from dlpipe.core.params import load_params
     from dlpipe.core.progress_mode import progress_mode
     from dlpipe.core.registry import DROPOUT
-    from dlpipe.train.stage import train_stage
+    from dlpipe.train.stage import train_stage, worker_count
 
     progress = progress_mode(os.environ)
+    workers = worker_count(os.environ)
     params = load_params()
     train_stage(
         DROPOUT.stage,
@@ -22,6 +23,7 @@ def main() -> None:
         runs={DROPOUT.regularised: {"dropout": params.dropout}, DROPOUT.control: {"dropout": 0.0}},
         jax_cache=layout.jax_cache_dir(os.environ),
         progress=progress,
+        workers=workers,
         title=f"Spotify popularity: Dropout({params.dropout}) vs no Dropout",
     )
 

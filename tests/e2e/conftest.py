@@ -119,6 +119,9 @@ def _environment(root: Path) -> dict[str, str]:
         "FETCH_MIRROR": str(root / "mirror"),
         "DVC_NO_ANALYTICS": "1",
         "DVC_SITE_CACHE_DIR": str(root / "dvc-site-cache"),
+        # One training process per stage: the suite already keeps both cores busy (pytest-xdist),
+        # and a worker process would only add a Keras import. Tests that want workers say so.
+        "DLPIPE_WORKERS": "1",
         "GIT_AUTHOR_NAME": "test",
         "GIT_AUTHOR_EMAIL": "test@example.org",
         "GIT_COMMITTER_NAME": "test",

@@ -20,27 +20,26 @@ def leftovers(root: Path) -> list[str]:
     return [str(p.relative_to(root)) for d in OUTPUT_DIRS for p in (root / d).glob(".*.tmp")]
 
 
-def stage_processes(root: Path, script: str) -> list[int]:
-    """Processes running ``script`` in the clone at ``root`` (other test sessions on the same
-    machine may run the same script in their own clones)."""
-    found = subprocess.run(["pgrep", "-f", script], capture_output=True, text=True).stdout.split()
+def processes_in(root: Path) -> list[int]:
+    """Processes working in the clone at ``root``: a stage, its shell, its training workers (other
+    tests, and other test sessions on the same machine, work in their own clones)."""
     mine = []
-    for pid in found:
+    for proc in Path("/proc").iterdir():
         try:
-            if Path(f"/proc/{pid}/cwd").resolve() == root.resolve():
-                mine.append(int(pid))
-        except OSError:  # it ended meanwhile
+            if proc.name.isdigit() and (proc / "cwd").resolve() == root.resolve():
+                mine.append(int(proc.name))
+        except OSError:  # it ended meanwhile, or is not ours to look at
             pass
     return mine
 
 
-def start_and_interrupt(clone, sig: int, whole_group: bool, shell: str) -> tuple[int, str]:
-    """Start `dvc repro` of train_dropout, which runs the stage through ``shell``; signal it once
-    training has begun."""
+def start_and_interrupt(clone, sig: int, whole_group: bool, shell: str, workers: int) -> tuple[int, str]:
+    """Start `dvc repro` of train_dropout, which runs the stage through ``shell`` and trains in
+    ``workers`` processes; signal it once training has begun."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "dvc", "repro", "--single-item", "train_dropout"],
         cwd=clone.path,
-        env={**clone.env, "SHELL": shell},
+        env={**clone.env, "SHELL": shell, "DLPIPE_WORKERS": str(workers)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -62,15 +61,15 @@ def start_and_interrupt(clone, sig: int, whole_group: bool, shell: str) -> tuple
         code = proc.wait(timeout=120)
         # An orphaned stage would hold the output pipe open: it must be gone before reading to the end.
         deadline = time.monotonic() + 15
-        while stage_processes(clone.path, "stages/train_dropout.py"):
+        while processes_in(clone.path):
             if time.monotonic() > deadline:
-                pytest.fail("the stage outlived dvc")
+                pytest.fail("the stage (or a worker of it) outlived dvc")
             time.sleep(0.2)
     finally:
         # Whatever failed above, leave no 100,000-epoch training behind on a shared machine.
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        for pid in stage_processes(clone.path, "stages/train_dropout.py"):
+        for pid in processes_in(clone.path):
             os.kill(pid, signal.SIGKILL)
     return code, "".join(lines) + proc.stdout.read()
 
@@ -90,18 +89,19 @@ def long_clone(built_clone):
 # DVC runs a stage through $SHELL. bash execs the stage in its place; Debian's /bin/sh (dash, and
 # $SHELL where none is set, as on CI machines) stays between `dvc` and the stage, so a stage that
 # watched only its own parent would live on when `dvc` alone is killed. The unit tests of the
-# watchdog try both shells; here the harder one.
+# watchdog try both shells; here the harder one. With two workers, the stage must stop them too.
 @pytest.mark.parametrize(
-    ("sig", "whole_group", "shell"),
+    ("sig", "whole_group", "shell", "workers"),
     [
-        pytest.param(signal.SIGINT, True, "/bin/bash", id="Ctrl-C"),
-        pytest.param(signal.SIGTERM, False, "/bin/sh", id="SIGTERM to dvc alone"),
+        pytest.param(signal.SIGINT, True, "/bin/bash", 1, id="Ctrl-C"),
+        pytest.param(signal.SIGTERM, False, "/bin/sh", 1, id="SIGTERM to dvc alone"),
+        pytest.param(signal.SIGTERM, False, "/bin/sh", 2, id="SIGTERM to dvc alone, two workers"),
     ],
 )
-def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group, shell):
+def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group, shell, workers):
     clone = long_clone
     undisturbed = (clone.path / "plots/train_dropout/seeds.csv").read_bytes()
-    code, output = start_and_interrupt(clone, sig, whole_group, shell)
+    code, output = start_and_interrupt(clone, sig, whole_group, shell, workers)
     assert code != 0, output
     metrics = clone.path / "plots/train_dropout/seeds.csv"
     assert not metrics.exists() or metrics.read_bytes() == undisturbed

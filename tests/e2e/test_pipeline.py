@@ -96,6 +96,9 @@ def test_changing_dropout_retrains_only_the_dropout_stage_and_changes_one_params
 def test_a_rerun_gives_the_same_bytes_and_leaves_git_clean(built_clone):
     clone = built_clone
     committed = {p: (clone.path / p).read_bytes() for p in TRACKED_RESULTS}
+    # Built with one process per stage (the e2e default); rerun with each training stage's two
+    # models trained side by side in two worker processes, as on a user's machine.
+    clone.env["DLPIPE_WORKERS"] = "2"
     out = clone.dvc("repro", "--force").stdout
     assert ran(out) == set(STAGES)
     assert {p: (clone.path / p).read_bytes() for p in TRACKED_RESULTS} == committed

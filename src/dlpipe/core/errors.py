@@ -158,6 +158,13 @@ def _stop_when(orphaned: Callable[[], bool], every: float = 0.5) -> None:
     signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
 
+def watch_parent() -> None:
+    """Stop this process (SIGTERM) when the process that started it dies: its parent, or, when
+    the parent is a shell that stayed in between, the shell's parent. Checked every half second
+    by a daemon thread."""
+    threading.Thread(target=_stop_when, args=(_orphan_check(),), daemon=True).start()
+
+
 def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) -> None:
     """Run a DVC stage's ``main`` inside the same boundary as ``run_cli``.
 
@@ -176,7 +183,7 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
 
     def watched() -> object:
         # Inside the boundary: Ctrl-C while psutil loads is one line too.
-        threading.Thread(target=_stop_when, args=(_orphan_check(),), daemon=True).start()
+        watch_parent()
         return main()
 
     _run(stage, watched, fast_exit)

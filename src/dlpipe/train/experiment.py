@@ -7,20 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import keras
 import pandas as pd
 
 from dlpipe.core import layout
 from dlpipe.core.atomic import atomic_path
 from dlpipe.core.params import TrainParams
 from dlpipe.data.arrays import Arrays
-from dlpipe.train.backend import seed_everything
 from dlpipe.train.figures import plot_loss_curves
-from dlpipe.train.model_file import save_model
-from dlpipe.train.models import build_mlp, compile_model
+from dlpipe.train.pool import Job, train_jobs
 from dlpipe.train.progress import Progress, summary_table
 from dlpipe.train.summary import Summary, aggregate, mean_history, summarize, write_seed_table
-from dlpipe.train.training import fit
 
 
 @dataclass(frozen=True)
@@ -55,6 +51,7 @@ def run_experiment(
     seeds: Sequence[int],
     progress: Progress | None = None,
     report: TextIO | None = None,
+    workers: int = 1,
 ) -> dict[str, Summary]:
     """Train each named run once per seed with the same settings, then write all outputs.
 
@@ -68,30 +65,32 @@ def run_experiment(
 
     Nothing is written until every run has finished, and each file is written atomically, so
     an interrupted stage leaves no partial output. ``progress`` shows each run as it trains;
-    ``report`` gets the end-of-stage summary table. Returns each run's :func:`aggregate`.
+    ``report`` gets the end-of-stage summary table. ``workers`` > 1 trains up to that many
+    models at a time in worker processes, with the same results (:mod:`dlpipe.train.pool`).
+    Returns each run's :func:`aggregate`.
     """
+    several = len(seeds) > 1
+    jobs = [
+        Job(
+            run=name,
+            seed=seed,
+            label=f"{name} seed {seed}" if several else name,
+            model_file=f"{name}_seed{seed}.keras" if several else f"{name}.keras",
+            variant=dict(variant),
+        )
+        for name, variant in runs.items()
+        for seed in seeds
+    ]
+    with atomic_path(outputs.models_dir) as tmp:
+        tmp.mkdir()
+        trained = train_jobs(jobs, arrays, train, tmp, workers=workers, progress=progress)
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
-    models: dict[str, keras.Model] = {}
-    for name, variant in runs.items():
-        for seed in seeds:
-            seed_everything(seed)
-            network = build_mlp(
-                arrays.n_inputs, train.units, activation=train.activation, seed=seed, name=name, **variant
-            )
-            model = compile_model(network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution)
-            label = name if len(seeds) == 1 else f"{name} seed {seed}"
-            histories[name][seed] = fit(
-                model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=label, progress=progress
-            )
-            models[name if len(seeds) == 1 else f"{name}_seed{seed}"] = model
+    for job, history in zip(jobs, trained, strict=True):
+        histories[job.run][job.seed] = history
     per_seed = {name: {s: summarize(h) for s, h in by_seed.items()} for name, by_seed in histories.items()}
     summaries = {name: aggregate(seeds_of_run) for name, seeds_of_run in per_seed.items()}
     curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}
 
-    with atomic_path(outputs.models_dir) as tmp:
-        tmp.mkdir()
-        for name, model in models.items():
-            save_model(model, tmp / f"{name}.keras")
     for name, curve in curves.items():
         with atomic_path(outputs.plots_dir / f"{name}.csv") as tmp:
             curve.to_csv(tmp, index=False, lineterminator="\n", float_format="%.9g")

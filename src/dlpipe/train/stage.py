@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dlpipe.core.errors import UserError
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.train.backend import configure_backend
 from dlpipe.train.progress import make_progress
+
+# How many processes a training stage trains in. Not a param: the results are the same whatever the
+# count (each model is trained from its own seeded state in one process), so changing it must not
+# rerun anything.
+WORKERS_VARIABLE = "DLPIPE_WORKERS"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def worker_count(environ: Mapping[str, str]) -> int:
+    """The number of training processes ``DLPIPE_WORKERS`` asks for: the usable CPUs when unset,
+    empty or ``auto``; a UserError for anything but a positive whole number."""
+    value = environ.get(WORKERS_VARIABLE) or "auto"
+    if value == "auto":
+        return usable_cpus()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise UserError(
+        f"{WORKERS_VARIABLE}={value} is not a number of processes; set it to a whole number from 1 "
+        "(1 trains every model in the stage's own process) or to auto, or unset it"
+    )
 
 
 def train_stage(
@@ -21,14 +49,16 @@ def train_stage(
     title: str,
     jax_cache: Path | None = None,
     progress: str = "auto",
+    workers: int = 1,
 ) -> dict[str, dict]:
     """Train ``runs`` on ``arrays_file`` under ``params.keras_backend``; write the stage's outputs.
 
     ``progress``: ``auto`` (a bar on a terminal, plain lines otherwise), ``bar``, ``lines`` or ``off``.
+    ``workers``: how many models may train at a time, each in a worker process (1: all here).
     """
     display = make_progress(progress)  # checked before the slow imports
     configure_backend(params.keras_backend, jax_cache, training_process=True)
-    # Keras is imported only now, after the backend is chosen.
+    # Keras is imported only now, after the backend is chosen (and only if this process trains).
     from dlpipe.data.arrays import Arrays
     from dlpipe.train.experiment import Outputs, run_experiment
 
@@ -41,4 +71,5 @@ def train_stage(
         seeds=params.seeds,
         progress=display,
         report=None if progress == "off" else sys.stderr,
+        workers=workers,
     )

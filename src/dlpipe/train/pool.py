@@ -1,0 +1,133 @@
+"""Train an experiment's models (jobs) in the stage's own process, or side by side in worker processes.
+
+A job (seed, build, compile, fit, save) starts from its own seeded state and carries nothing over
+from the job before, so where it runs does not change a bit of its result.
+
+Processes, not threads: Keras shuffles each epoch with NumPy's global random state, which threads
+would share. Each worker imports Keras once and trains one job at a time; its model goes straight to
+the stage's staging folder and its history comes back to the stage, which writes every other output.
+Measured here (`python benchmarks/repro_breakdown.py`): the two runs of a stage take about as long
+as the longer one alone, plus a Keras import that overlaps with the other worker's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dlpipe.core.errors import watch_parent
+from dlpipe.train.backend import configure_backend, seed_everything
+from dlpipe.train.progress import Progress, make_progress
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dlpipe.core.params import TrainParams
+    from dlpipe.data.arrays import Arrays
+
+
+@dataclass(frozen=True)
+class Job:
+    """A run of the experiment with one training seed, and the file name of its model."""
+
+    run: str
+    seed: int
+    label: str
+    model_file: str
+    variant: dict[str, Any] = field(default_factory=dict)
+
+
+def train_job(job: Job, arrays: Arrays, train: TrainParams, models_dir: Path, progress: Progress) -> pd.DataFrame:
+    """Train ``job``'s model on ``arrays`` with ``train``; save it in ``models_dir``; return its history."""
+    # Keras only here: a stage that hands its jobs to worker processes never imports it (≈3 s).
+    from dlpipe.train.model_file import save_model
+    from dlpipe.train.models import build_mlp, compile_model
+    from dlpipe.train.training import fit
+
+    seed_everything(job.seed)
+    network = build_mlp(
+        arrays.n_inputs, train.units, activation=train.activation, seed=job.seed, name=job.run, **job.variant
+    )
+    model = compile_model(network, train.optimizer, train.learning_rate, train.loss, train.steps_per_execution)
+    history = fit(model, arrays, batch_size=train.batch_size, epochs=train.epochs, label=job.label, progress=progress)
+    save_model(model, models_dir / job.model_file)
+    return history
+
+
+# What every job of a worker shares, set once when the worker starts.
+_worker: dict[str, Any] = {}
+
+
+def train_jobs(
+    jobs: Sequence[Job],
+    arrays: Arrays,
+    train: TrainParams,
+    models_dir: Path,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> list[pd.DataFrame]:
+    """Train ``jobs`` (in order, or up to ``workers`` at a time); return their histories in order.
+
+    With one worker, or one job, everything runs here and ``progress`` shows it. With more, each
+    worker shows its jobs as plain lines (two live bars would overwrite each other), or nothing if
+    ``progress`` shows nothing. An exception in a job stops the other workers and is raised here.
+    """
+    progress = progress or Progress()
+    workers = min(workers, len(jobs))
+    if workers <= 1:
+        return [train_job(job, arrays, train, models_dir, progress) for job in jobs]
+    lines = type(progress) is not Progress
+    # A pool of concurrent.futures, not multiprocessing.Pool: a worker that dies (killed, out of
+    # memory, a failed start) breaks the pool with an error instead of leaving its job waiting for
+    # ever. spawn: a fresh interpreter, never a copy of this one's threads and half-imported modules.
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(arrays, train, models_dir, lines),
+    )
+    try:
+        futures = [pool.submit(_train_in_worker, job) for job in jobs]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+    finally:
+        # Also on success: the workers are idle, and their interpreter's teardown would only add time.
+        _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    # The executor has no public way to stop a running job before Python 3.14 (terminate_workers);
+    # its processes are taken before shutdown() forgets them.
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+
+
+def _start_worker(arrays: Arrays, train: TrainParams, models_dir: Path, lines: bool) -> None:
+    # Ctrl-C in a terminal reaches every process of the group: the stage alone handles it, and
+    # stops its workers. A worker whose stage died (killed outright) stops too.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent()
+    # The stage set KERAS_BACKEND and the compile cache in the environment a worker inherits;
+    # what lives only in a process (TensorFlow and scikit-learn kept out) is set again here.
+    configure_backend(os.environ["KERAS_BACKEND"], training_process=True)
+    _worker.update(
+        arrays=arrays, train=train, models_dir=models_dir, progress=make_progress("lines" if lines else "off")
+    )
+
+
+def _train_in_worker(job: Job) -> pd.DataFrame:
+    return train_job(job, _worker["arrays"], _worker["train"], _worker["models_dir"], _worker["progress"])

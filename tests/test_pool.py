@@ -1,0 +1,148 @@
+"""Training in worker processes gives the same bytes as training in one; a failure or an interrupt in
+one of them ends the stage the way it would end a one-process stage, and leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from dlpipe.core.errors import UserError
+from dlpipe.train.experiment import Outputs, run_experiment
+from dlpipe.train.stage import usable_cpus, worker_count
+from tests.test_training import linear_arrays, train_params
+
+PY = sys.executable
+RUNS = {"dropout": {"dropout": 0.3}, "no_dropout": {}}
+
+
+def every_file(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_two_workers_write_the_same_bytes_as_one_process(tmp_path):
+    results = {}
+    for workers in (1, 2):
+        root = tmp_path / f"workers{workers}"
+        outputs = Outputs(root / "models", root / "plots")
+        results[workers] = run_experiment(
+            RUNS, linear_arrays(), train_params(), outputs, title="t", seeds=[0, 1], workers=workers
+        )
+    one, two = every_file(tmp_path / "workers1"), every_file(tmp_path / "workers2")
+    assert sorted(one) == sorted(two) and len(one) == 8  # 4 models, 2 curves, the seed table, the figure
+    assert {name: content == two[name] for name, content in one.items()} == dict.fromkeys(one, True)
+    assert results[1] == results[2]
+
+
+def test_a_failing_job_in_a_worker_ends_the_experiment_with_its_error_and_writes_nothing(tmp_path):
+    outputs = Outputs(tmp_path / "models", tmp_path / "plots")
+    runs = {"dropout": {"dropout": 0.3}, "broken": {"no_such_argument": 1}}
+    with pytest.raises(TypeError, match="no_such_argument"):
+        run_experiment(runs, linear_arrays(), train_params(), outputs, title="t", seeds=[0], workers=2)
+    assert list(tmp_path.iterdir()) == []  # no models folder, no temporary folder, no plots
+
+
+@pytest.mark.parametrize(
+    ("value", "count"), [(None, usable_cpus()), ("", usable_cpus()), ("auto", usable_cpus()), ("1", 1), ("3", 3)]
+)
+def test_the_worker_count_comes_from_the_environment(value, count):
+    assert worker_count({} if value is None else {"DLPIPE_WORKERS": value}) == count
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_a_bad_worker_count_is_one_line_saying_what_is_allowed(value):
+    with pytest.raises(UserError) as caught:
+        worker_count({"DLPIPE_WORKERS": value})
+    assert str(caught.value) == (
+        f"DLPIPE_WORKERS={value} is not a number of processes; set it to a whole number from 1 "
+        "(1 trains every model in the stage's own process) or to auto, or unset it"
+    )
+
+
+# A stage that trains two models for ever, in two workers; it says when both have begun.
+LONG_STAGE = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from dlpipe.core.errors import run_stage
+
+    def main():
+        from dlpipe.train.backend import configure_backend
+        configure_backend("jax", training_process=True)
+        from dlpipe.train.experiment import Outputs, run_experiment
+        from tests.test_training import linear_arrays, train_params
+        run_experiment(
+            {"dropout": {"dropout": 0.3}, "no_dropout": {}}, linear_arrays(), train_params(epochs=100_000),
+            Outputs(Path("models"), Path("plots")), title="t", seeds=[0], workers=2,
+            progress=__import__("dlpipe.train.progress", fromlist=["x"]).make_progress("lines"),
+        )
+
+    if __name__ == "__main__":
+        run_stage("long", main)
+    """
+)
+
+
+def _start_long_stage(tmp_path: Path) -> subprocess.Popen[str]:
+    (tmp_path / "stage.py").write_text(LONG_STAGE)
+    proc = subprocess.Popen(
+        [PY, "stage.py"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    begun: set[str] = set()
+    for line in proc.stderr:
+        if line.startswith("[") and " epoch " in line:
+            begun.add(line.split("]")[0][1:])
+        if begun == {"dropout", "no_dropout"}:
+            return proc
+    pytest.fail(f"the workers never trained: exit {proc.wait()}")
+
+
+def _group_gone(pgid: int, seconds: float) -> bool:
+    """Whether every process of the group ``pgid`` has ended, waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
+    proc = _start_long_stage(tmp_path)
+    try:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: to every process of the group
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 130
+        lines = [line for line in rest.splitlines() if not line.startswith("[")]
+        assert lines == ["long: interrupted; no partial output was kept"]
+        assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["stage.py"]
+    finally:
+        if not _group_gone(proc.pid, 0):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
+    proc = _start_long_stage(tmp_path)
+    try:
+        proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
+        proc.wait(timeout=60)
+        assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+    finally:
+        if not _group_gone(proc.pid, 0):
+            os.killpg(proc.pid, signal.SIGKILL)

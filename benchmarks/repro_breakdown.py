@@ -14,7 +14,9 @@ benchmarks/run.py makes it) with an empty DVC site cache and an empty JAX compil
 4. each stage DVC ran, run again on its own on the same inputs (a new empty JAX compile cache for the
    training stages) through benchmarks/stage_profile.py: interpreter and top-level imports (process
    start to ``main()``), then inside ``main()`` imports, reading, training, writing and other work,
-   then the exit (``os._exit``, as every stage ends);
+   then the exit (``os._exit``, as every stage ends). In one process (``DLPIPE_WORKERS=1``), so that
+   every import, compilation and fit of the stage is in its columns; in the repro, the training
+   stages train their models in worker processes side by side (the default);
 5. `dvc status`, which must find the outputs of those runs identical to what `dvc repro` wrote.
 
 DVC's overhead for a stage = its interval in `dvc repro` − the wall time of the stage's process in
@@ -205,7 +207,8 @@ def one_repeat(mirror: Path, base_env: dict[str, str]) -> dict:
         for stage, (begin, finish) in intervals.items():
             row = {"interval": finish - begin, "ran": ran[stage]}
             if ran[stage]:
-                stage_env = {**env, "DLPIPE_JAX_CACHE": str(tmp / f"jax-{stage}")}
+                # One process: the profile sees only its own process (see the docstring, step 4).
+                stage_env = {**env, "DLPIPE_JAX_CACHE": str(tmp / f"jax-{stage}"), "DLPIPE_WORKERS": "1"}
                 row.update(profile_stage(scripts[stage], clone, stage_env, tmp / f"{stage}.json"))
                 row["process in repro"] = in_repro.get(scripts[stage], row["process"])
                 row["dvc"] = row["interval"] - row["process in repro"]
@@ -277,7 +280,7 @@ def report(runs: list[dict], about: str) -> str:
         f"- training (`fit`): {share('training')}, of which XLA compilation {share('compile in training')}; "
         f"all XLA compilation, outside `fit` too: {share('compile')};",
         f"- imports: {share('interpreter', 'imports')} (interpreter and top-level imports, and imports in "
-        f"`main()`), one Python process per stage;",
+        f"`main()`), one Python process per stage as profiled alone;",
         f"- DVC's own work: {share('dvc')};",
         f"- other work {share('other')}, writing {share('writing')}, reading {share('reading')}, exit {share('exit')};",
         f"- the same repro without any compilation (what a warm JAX compile cache saves) would be ≈ {warm:.2f}×.",
@@ -303,10 +306,12 @@ def report(runs: list[dict], about: str) -> str:
     rows += [
         "",
         "A stage's columns up to *exit* come from running its command alone through "
-        "`benchmarks/stage_profile.py`; *total* is the stage's interval in `dvc repro`, and *DVC overhead* "
-        "that interval minus the stage's process in the same repro (DVC's checks, hashing, copying outputs "
-        "to its cache, dvc.lock). Cells are medians over the runs, totals medians of each run's totals, so "
-        "they need not add up exactly.",
+        "`benchmarks/stage_profile.py`, in one process (`DLPIPE_WORKERS=1`); *total* is the stage's interval "
+        "in `dvc repro`, where each training stage trains its models side by side in worker processes (the "
+        "default), so a training stage's *total* is less than its columns add up to: that difference is what "
+        "the workers save. *DVC overhead* is that interval minus the stage's process in the same repro (DVC's "
+        "checks, hashing, copying outputs to its cache, dvc.lock). Cells are medians over the runs, totals "
+        "medians of each run's totals, so they need not add up exactly.",
     ]
     return "\n".join(rows)
 

@@ -308,8 +308,9 @@ def report(runs: list[dict], about: str) -> str:
         "A stage's columns up to *exit* come from running its command alone through "
         "`benchmarks/stage_profile.py`, in one process (`DLPIPE_WORKERS=1`); *total* is the stage's interval "
         "in `dvc repro`, where each training stage trains its models side by side in worker processes (the "
-        "default), so a training stage's *total* is less than its columns add up to: that difference is what "
-        "the workers save. *DVC overhead* is that interval minus the stage's process in the same repro (DVC's "
+        "default), so a training stage's *total* need not match its columns: the workers' imports, compilations "
+        "and fits overlap, and compete for the same cores. *DVC overhead* is that interval minus the stage's "
+        "process in the same repro (DVC's "
         "checks, hashing, copying outputs to its cache, dvc.lock). Cells are medians over the runs, totals "
         "medians of each run's totals, so they need not add up exactly.",
     ]

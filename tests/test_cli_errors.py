@@ -326,6 +326,25 @@ def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path,
     )
 
 
+@pytest.mark.parametrize("stage", ["train_dropout", "train_batchnorm"])
+def test_a_bad_worker_count_is_one_line_before_any_training(tmp_path, stage):
+    _with_params(tmp_path)
+    proc = subprocess.run(
+        [PY, str(ROOT / f"stages/{stage}.py")],
+        cwd=tmp_path,
+        env={**os.environ, "DLPIPE_WORKERS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        f"{stage}: error: DLPIPE_WORKERS=0 is not a number of processes; set it to a whole number from 1 "
+        "(1 trains every model in the stage's own process) or to auto, or unset it\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
 @pytest.mark.parametrize("script", sorted((ROOT / "stages").glob("*.py")), ids=lambda p: p.stem)
 def test_every_stage_runs_in_the_stage_boundary(script):
     # run_stage: SIGTERM as an interrupt, the orphan watchdog and the fast exit.

@@ -174,8 +174,13 @@ FAKE_DVC = """
 import subprocess, sys
 subprocess.run([sys.argv[1], "-c", sys.argv[2]])
 """
-# Debian's /bin/sh (dash) stays between `dvc` and the stage; bash execs the stage in its place.
-SHELLS = [pytest.param(shell, id=shell) for shell in ("/bin/sh", "/bin/bash") if Path(shell).exists()]
+# A shell that stays between `dvc` and the stage (Debian's /bin/sh, dash, does for any command; every
+# shell does when more follows the command), and one that execs the stage in its place (bash, for a
+# lone command).
+SHELLS = [
+    pytest.param("/bin/sh", "; true", id="shell stays in between"),
+    pytest.param("/bin/bash", "", id="bash execs the stage"),
+]
 
 
 def _wait_for(path: Path, seconds: float) -> bool:
@@ -185,11 +190,11 @@ def _wait_for(path: Path, seconds: float) -> bool:
     return path.exists()
 
 
-@pytest.mark.parametrize("shell", SHELLS)
-def test_a_stage_stops_when_the_dvc_that_ran_it_dies_whatever_its_shell(tmp_path, shell):
+@pytest.mark.parametrize(("shell", "more"), SHELLS)
+def test_a_stage_stops_when_the_dvc_that_ran_it_dies_whatever_its_shell(tmp_path, shell, more):
     (tmp_path / "orphan.py").write_text(ORPHAN)
     (tmp_path / "dvc.py").write_text(FAKE_DVC)
-    dvc = subprocess.Popen([PY, "dvc.py", shell, f'"{PY}" orphan.py stage'], cwd=tmp_path)
+    dvc = subprocess.Popen([PY, "dvc.py", shell, f'"{PY}" orphan.py stage{more}'], cwd=tmp_path)
     try:
         assert _wait_for(tmp_path / "started", 30)
         dvc.kill()  # SIGTERM to dvc alone ends it the same way: DVC has no handler for it

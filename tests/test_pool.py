@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from dlpipe.core.errors import UserError
@@ -55,7 +56,7 @@ def test_the_worker_count_comes_from_the_environment(value, count):
     assert worker_count({} if value is None else {"DLPIPE_WORKERS": value}) == count
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "²"])
 def test_a_bad_worker_count_is_one_line_saying_what_is_allowed(value):
     with pytest.raises(UserError) as caught:
         worker_count({"DLPIPE_WORKERS": value})
@@ -122,9 +123,18 @@ def _group_gone(pgid: int, seconds: float) -> bool:
         time.sleep(0.1)
 
 
+def _workers_of(stage: int) -> list[psutil.Process]:
+    return [p for p in psutil.Process(stage).children() if "spawn_main" in " ".join(p.cmdline())]
+
+
 def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
     proc = _start_long_stage(tmp_path)
     try:
+        # A worker ignores SIGINT: the stage alone decides (a worker that died of it would fail the stage).
+        worker = _workers_of(proc.pid)[0]
+        worker.send_signal(signal.SIGINT)
+        time.sleep(2)
+        assert proc.poll() is None and worker.is_running(), "a worker stopped at Ctrl-C by itself"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: to every process of the group
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 130
@@ -143,6 +153,24 @@ def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
         proc.wait(timeout=60)
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+    finally:
+        if not _group_gone(proc.pid, 0):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_killed_worker_ends_the_stage_in_one_line_with_what_to_do(tmp_path):
+    proc = _start_long_stage(tmp_path)
+    try:
+        _workers_of(proc.pid)[0].kill()  # what the out-of-memory killer does
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 1
+        lines = [line for line in rest.splitlines() if not line.startswith("[")]
+        assert lines == [
+            "long: error: a training worker process ended abruptly (killed, or out of memory?); "
+            "run again with DLPIPE_WORKERS=1 to train in the stage's own process"
+        ]
+        assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["stage.py"]
     finally:
         if not _group_gone(proc.pid, 0):
             os.killpg(proc.pid, signal.SIGKILL)

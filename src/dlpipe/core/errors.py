@@ -120,14 +120,16 @@ def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
 SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "ash", "fish", "busybox"})
 
 
-def _orphan_check() -> Callable[[], bool]:
+def _orphan_check(parent: int | None = None) -> Callable[[], bool]:
     """A check that tells whether the `dvc` that started this process has died.
 
     Taken at once, in the main thread: a `dvc` that dies while the stage starts must be seen too.
+    ``parent``: the pid this process must have as its parent (a worker whose stage may already be
+    gone when it starts); by default, the parent it has now.
     """
     import psutil  # ≈30 ms next to the stage's own imports
 
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
     shell: psutil.Process | None = None
     launcher = 0
     try:
@@ -158,11 +160,16 @@ def _stop_when(orphaned: Callable[[], bool], every: float = 0.5) -> None:
     signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
 
 
-def watch_parent() -> None:
-    """Stop this process (SIGTERM) when the process that started it dies: its parent, or, when
-    the parent is a shell that stayed in between, the shell's parent. Checked every half second
-    by a daemon thread."""
-    threading.Thread(target=_stop_when, args=(_orphan_check(),), daemon=True).start()
+def watch_parent(parent: int | None = None) -> None:
+    """Stop this process (SIGTERM) when the process that started it dies: its parent (``parent``,
+    by default the one it has now), or, when the parent is a shell that stayed in between, the
+    shell's parent. Checked every half second by a daemon thread.
+
+    On Linux and macOS; on Windows a process's parent never changes, and nothing is watched.
+    """
+    if os.name == "nt":
+        return
+    threading.Thread(target=_stop_when, args=(_orphan_check(parent),), daemon=True).start()
 
 
 def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) -> None:

@@ -18,11 +18,12 @@ import os
 import signal
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dlpipe.core.errors import watch_parent
+from dlpipe.core.errors import UserError, watch_parent
 from dlpipe.train.backend import configure_backend, seed_everything
 from dlpipe.train.progress import Progress, make_progress
 
@@ -92,36 +93,67 @@ def train_jobs(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(arrays, train, models_dir, lines),
+        initargs=(os.getpid(), arrays, train, models_dir, lines),
     )
     try:
-        futures = [pool.submit(_train_in_worker, job) for job in jobs]
+        # Ctrl-C in a terminal reaches every process of the group, and the stage alone handles it:
+        # workers start with it blocked (the mask is inherited) until they ignore it. A Ctrl-C
+        # meanwhile is delivered to the stage when it is unblocked here.
+        blocked = _block_sigint()
+        try:
+            futures = [pool.submit(_train_in_worker, job) for job in jobs]
+        finally:
+            _unblock_sigint(blocked)
         wait(futures, return_when=FIRST_EXCEPTION)
         for future in futures:
             if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool):
+                    raise UserError(
+                        "a training worker process ended abruptly (killed, or out of memory?); "
+                        f"run again with {WORKERS_HINT}"
+                    ) from error
+                raise error  # type: ignore[misc]
         return [future.result() for future in futures]
     finally:
         # Also on success: the workers are idle, and their interpreter's teardown would only add time.
         _stop(pool)
 
 
+WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"
+
+
+def _block_sigint() -> bool:
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows, where there are no process groups
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        return True
+    return False
+
+
+def _unblock_sigint(blocked: bool) -> None:
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _stop(pool: ProcessPoolExecutor) -> None:
     # The executor has no public way to stop a running job before Python 3.14 (terminate_workers);
-    # its processes are taken before shutdown() forgets them.
+    # its processes are taken before shutdown() forgets them. Terminated first, then a shutdown
+    # that waits: its queues are closed before the stage's os._exit, else multiprocessing's
+    # resource tracker reports their semaphores as leaked.
     processes = list((pool._processes or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         process.join()
 
 
-def _start_worker(arrays: Arrays, train: TrainParams, models_dir: Path, lines: bool) -> None:
-    # Ctrl-C in a terminal reaches every process of the group: the stage alone handles it, and
-    # stops its workers. A worker whose stage died (killed outright) stops too.
+def _start_worker(stage: int, arrays: Arrays, train: TrainParams, models_dir: Path, lines: bool) -> None:
+    # The stage handles Ctrl-C and stops its workers (see train_jobs). A worker whose stage died,
+    # even before this worker started (killed outright), stops too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch_parent()
+    _unblock_sigint(hasattr(signal, "pthread_sigmask"))
+    watch_parent(stage)
     # The stage set KERAS_BACKEND and the compile cache in the environment a worker inherits;
     # what lives only in a process (TensorFlow and scikit-learn kept out) is set again here.
     configure_backend(os.environ["KERAS_BACKEND"], training_process=True)

@@ -32,7 +32,7 @@ def worker_count(environ: Mapping[str, str]) -> int:
     value = environ.get(WORKERS_VARIABLE) or "auto"
     if value == "auto":
         return usable_cpus()
-    if value.isdigit() and int(value) > 0:
+    if value.isascii() and value.isdigit() and int(value) > 0:
         return int(value)
     raise UserError(
         f"{WORKERS_VARIABLE}={value} is not a number of processes; set it to a whole number from 1 "

@@ -313,17 +313,22 @@ def test_debug_shows_the_traceback_of_a_stage(tmp_path):
     assert "Traceback" in proc.stderr and proc.stderr.rstrip().splitlines()[-1].startswith("FileNotFoundError")
 
 
-@pytest.mark.parametrize("stage", ["fetch", "train_dropout", "train_batchnorm"])
-def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path, stage):
-    _with_params(tmp_path)
-    proc = subprocess.run(
+def _stage_with_params(folder: Path, stage: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``stage``'s script in ``folder`` (holding only params.yaml) with ``environ`` added."""
+    _with_params(folder)
+    return subprocess.run(
         [PY, str(ROOT / f"stages/{stage}.py")],
-        cwd=tmp_path,
-        env={**os.environ, "DLPIPE_PROGRESS": "quiet"},
+        cwd=folder,
+        env={**os.environ, **environ},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("stage", ["fetch", "train_dropout", "train_batchnorm"])
+def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path, stage):
+    proc = _stage_with_params(tmp_path, stage, {"DLPIPE_PROGRESS": "quiet"})
     assert proc.returncode == 1
     assert proc.stderr == (
         f"{stage}: error: DLPIPE_PROGRESS=quiet is not a progress mode; "
@@ -333,15 +338,7 @@ def test_an_unknown_progress_mode_is_one_line_listing_the_allowed_ones(tmp_path,
 
 @pytest.mark.parametrize("stage", ["train_dropout", "train_batchnorm"])
 def test_a_bad_worker_count_is_one_line_before_any_training(tmp_path, stage):
-    _with_params(tmp_path)
-    proc = subprocess.run(
-        [PY, str(ROOT / f"stages/{stage}.py")],
-        cwd=tmp_path,
-        env={**os.environ, "DLPIPE_WORKERS": "0"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = _stage_with_params(tmp_path, stage, {"DLPIPE_WORKERS": "0"})
     assert proc.returncode == 1
     assert proc.stderr == (
         f"{stage}: error: DLPIPE_WORKERS=0 is not a number of processes; set it to a whole number from 1 "

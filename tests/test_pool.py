@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -90,6 +92,17 @@ LONG_STAGE = textwrap.dedent(
 )
 
 
+@contextmanager
+def long_stage(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """The long stage, training in two workers; whatever the test does, its process group ends."""
+    proc = _start_long_stage(tmp_path)
+    try:
+        yield proc
+    finally:
+        if not _group_gone(proc.pid, 0):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _start_long_stage(tmp_path: Path) -> subprocess.Popen[str]:
     (tmp_path / "stage.py").write_text(LONG_STAGE)
     proc = subprocess.Popen(
@@ -128,8 +141,7 @@ def _workers_of(stage: int) -> list[psutil.Process]:
 
 
 def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
-    proc = _start_long_stage(tmp_path)
-    try:
+    with long_stage(tmp_path) as proc:
         # A worker ignores SIGINT: the stage alone decides (a worker that died of it would fail the stage).
         worker = _workers_of(proc.pid)[0]
         worker.send_signal(signal.SIGINT)
@@ -142,25 +154,17 @@ def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
         assert lines == ["long: interrupted; no partial output was kept"]
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["stage.py"]
-    finally:
-        if not _group_gone(proc.pid, 0):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
-    proc = _start_long_stage(tmp_path)
-    try:
+    with long_stage(tmp_path) as proc:
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
         proc.wait(timeout=60)
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
-    finally:
-        if not _group_gone(proc.pid, 0):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_a_killed_worker_ends_the_stage_in_one_line_with_what_to_do(tmp_path):
-    proc = _start_long_stage(tmp_path)
-    try:
+    with long_stage(tmp_path) as proc:
         _workers_of(proc.pid)[0].kill()  # what the out-of-memory killer does
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 1
@@ -171,6 +175,3 @@ def test_a_killed_worker_ends_the_stage_in_one_line_with_what_to_do(tmp_path):
         ]
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["stage.py"]
-    finally:
-        if not _group_gone(proc.pid, 0):
-            os.killpg(proc.pid, signal.SIGKILL)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +47,24 @@ def test_backend_is_recorded_in_params_and_applied_before_keras(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["jax", "None"]  # and TensorFlow kept out of the JAX process
+
+
+def test_tensorflow_backend_without_tensorflow_installed_is_one_line_saying_how_to_install_it(tmp_path):
+    # TensorFlow is an optional extra: a process where it cannot be imported stands for an environment
+    # installed without it.
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["keras_backend"] = "tensorflow"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    stage = ROOT / "stages/train_dropout.py"
+    code = (
+        "import runpy, sys; sys.modules['tensorflow'] = None; "
+        f"sys.argv = [{str(stage)!r}]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "train_dropout: error: keras_backend: tensorflow needs TensorFlow, which this environment does not have; "
+        "install it by adding --extra tensorflow to the README's `uv sync` (or use --all-extras), "
+        "or set keras_backend: jax\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 UV_PIN = ROOT / "tools/uv/requirements.txt"
 # The command in requirements.lock's header: uv writes it there, so the file says how it is regenerated.
-EXPORT = ["export", "--frozen", "--no-hashes", "--extra", "dev", "--extra", "ssh", "--extra", "s3"]
+EXPORT = ["export", "--frozen", "--no-hashes", "--all-extras"]
 
 
 def find_uv() -> str:

@@ -106,9 +106,10 @@ def test_review_workflow_does_what_the_review_needs():
         "enable-cache": True,
         "cache-dependency-glob": "uv.lock",
     }
-    # The install of the README's pipeline command, without its bootstrap (setup-uv brings uv).
+    # The install of the README's pipeline command, without its bootstrap (setup-uv brings uv), plus
+    # TensorFlow: a pull request may set keras_backend: tensorflow.
     pipeline_sync = readme_commands()[0].split(" && ")[2].removeprefix(".venv-uv/bin/")
-    assert pipeline_sync in runs.splitlines()
+    assert f"{pipeline_sync} --extra tensorflow" in runs.splitlines()
     assert any(
         step.get("uses", "").startswith("actions/cache") and ".dvc/cache" in step["with"]["path"] for step in steps
     )

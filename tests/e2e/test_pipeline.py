@@ -4,12 +4,14 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dlpipe.core.registry import STAGES
 from dlpipe.train.summary import read_seed_table
+from tests.e2e.conftest import Clone, copy_clone
 
 pytestmark = pytest.mark.e2e
 
@@ -73,19 +75,34 @@ def test_repro_builds_every_output_then_does_nothing(built_template, built_clone
     assert ran(again) == set() and "Data and pipelines are up to date" in again
 
 
-def test_changing_dropout_retrains_only_the_dropout_stage_and_changes_one_params_line(built_clone):
-    clone = built_clone
-    before = clone.summary()
-    batchnorm_details = (clone.path / "plots/train_batchnorm/seeds.csv").read_bytes()
+@dataclass
+class DropoutExperiment:
+    clone: Clone  # read it, never change it: other tests share it
+    output: str  # of its `dvc exp run`
+    before: dict  # metrics/summary.json before it
+    batchnorm_seeds: bytes  # plots/train_batchnorm/seeds.csv before it
 
-    out = clone.dvc("exp", "run", "-S", "dropout=0.5").stdout
-    assert ran(out) == {"train_dropout", "summarize"}
+
+@pytest.fixture(scope="module")
+def dropout_05(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) -> DropoutExperiment:
+    """A built clone after `dvc exp run -S dropout=0.5 --name dropout-05`: one run shared by the tests
+    of the same experiment (xdist group ``dropout-05``), instead of one each."""
+    clone = copy_clone(built_template, tmp_path_factory.mktemp("dropout-05"))
+    before, batchnorm = clone.summary(), (clone.path / "plots/train_batchnorm/seeds.csv").read_bytes()
+    out = clone.dvc("exp", "run", "-S", "dropout=0.5", "--name", "dropout-05").stdout
+    return DropoutExperiment(clone, out, before, batchnorm)
+
+
+@pytest.mark.xdist_group("dropout-05")
+def test_changing_dropout_retrains_only_the_dropout_stage_and_changes_one_params_line(dropout_05):
+    clone, before = dropout_05.clone, dropout_05.before
+    assert ran(dropout_05.output) == {"train_dropout", "summarize"}
     after = clone.summary()
     assert after["min_val_loss"]["dropout"] != before["min_val_loss"]["dropout"]
     # The control run has no Dropout layer: same seed, same data, same result.
     for metric in ("min_val_loss", "overfitting_gap", "min_val_loss_epoch"):
         assert after[metric]["no_dropout"] == before[metric]["no_dropout"]
-    assert (clone.path / "plots/train_batchnorm/seeds.csv").read_bytes() == batchnorm_details
+    assert (clone.path / "plots/train_batchnorm/seeds.csv").read_bytes() == dropout_05.batchnorm_seeds
     # `-S` rewrote params.yaml: exactly the dropout line changed, comments and layout kept.
     assert clone.run("git", "diff", "--numstat", "--", "params.yaml").stdout.split() == ["1", "1", "params.yaml"]
     diff = clone.run("git", "diff", "-U0", "--", "params.yaml").stdout
@@ -144,9 +161,9 @@ def whole(column: str, header: str) -> bool:
     return bool(re.search(rf"(?<![\w.]){re.escape(column)}(?![\w.…])", header))
 
 
-def test_exp_show_shows_the_reviewers_columns_in_160_columns(built_clone):
-    clone = built_clone
-    clone.dvc("exp", "run", "-S", "dropout=0.5", "--name", "dropout-05")
+@pytest.mark.xdist_group("dropout-05")
+def test_exp_show_shows_the_reviewers_columns_in_160_columns(dropout_05):
+    clone = dropout_05.clone
     summary = clone.summary()
 
     # Without flags: DVC never collapses the first metric and the first param, which are the
@@ -183,10 +200,10 @@ def test_exp_show_shows_the_reviewers_columns_in_160_columns(built_clone):
     assert {"min_val_loss.dropout", "min_val_loss.no_dropout", "min_val_loss.batchnorm"} <= set(readme_header)
 
 
-def test_going_back_to_params_already_run_restores_instead_of_training(built_clone):
-    clone = built_clone
-    before = clone.summary()
-    assert ran(clone.dvc("exp", "run", "-S", "dropout=0.5").stdout) == {"train_dropout", "summarize"}
+@pytest.mark.xdist_group("dropout-05")
+def test_going_back_to_params_already_run_restores_instead_of_training(dropout_05, tmp_path):
+    clone = copy_clone(dropout_05.clone, tmp_path)  # a copy: this test changes its params
+    assert ran(dropout_05.output) == {"train_dropout", "summarize"}
     back = clone.dvc("exp", "run", "-S", "dropout=0.3").stdout
     assert "Stage 'train_dropout' is cached - skipping run" in back and "train_dropout" not in ran(back)
-    assert clone.summary() == before
+    assert clone.summary() == dropout_05.before

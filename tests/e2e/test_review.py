@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dlpipe.train.summary import read_seed_table, run_major
+from tests.e2e.conftest import Clone, copy_clone
 
 pytestmark = pytest.mark.e2e
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -22,10 +23,11 @@ def metrics_at(clone, rev: str) -> dict:
     return run_major(clone.summary(rev))
 
 
-@pytest.fixture
-def two_commits(built_clone):
-    """A committed run with dropout 0.3, then one with dropout 0.5 committed (tiny epochs)."""
-    clone = built_clone
+@pytest.fixture(scope="module")
+def two_commits(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) -> Clone:
+    """A committed run with dropout 0.3, then one with dropout 0.5 committed (tiny epochs). Shared by
+    the tests of xdist group ``two-commits``, which write only outside its tracked files."""
+    clone = copy_clone(built_template, tmp_path_factory.mktemp("two-commits"))
     params = clone.params()
     params["dropout"] = 0.5
     clone.write_params(params)
@@ -36,6 +38,7 @@ def two_commits(built_clone):
     return clone
 
 
+@pytest.mark.xdist_group("two-commits")
 def test_dvc_diffs_between_two_commits(two_commits, tmp_path):
     clone = two_commits
     old, new = metrics_at(clone, "HEAD~1"), metrics_at(clone, "HEAD")
@@ -55,6 +58,7 @@ def test_dvc_diffs_between_two_commits(two_commits, tmp_path):
     assert page.count('"filename::field": "dropout.csv::val_loss"') >= 2 * 3  # 3 epochs in each revision
 
 
+@pytest.mark.xdist_group("two-commits")
 def test_review_report_of_two_commits(two_commits):
     clone = two_commits
     clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD~1", "--new", "HEAD", "--out", "review")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +176,43 @@ def built_template(template_clone: Clone, tmp_path_factory: pytest.TempPathFacto
     repo.run("git", "add", "-A")
     repo.run("git", "commit", "-q", "-m", "pipeline run")
     return repo
+
+
+@dataclass
+class Experiment:
+    """A copy of the built template after `dvc exp run -S <change>`. Tests only read it (others share
+    it); a test that changes it works on ``copy_clone(experiment.clone, tmp_path)``."""
+
+    clone: Clone
+    output: str  # of its `dvc exp run`
+
+    @property
+    def name(self) -> str:
+        """The experiment's name, as DVC reported it."""
+        found = re.search(r"Ran experiment\(s\): (\S+)", self.output)
+        assert found, self.output
+        return found.group(1)
+
+
+@pytest.fixture(scope="session")
+def experiment(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Experiment]:
+    """``experiment(change)``: `dvc exp run -S change` on the built template, run once per change and
+    test worker, for every test about that change. Such tests share an xdist group, ``exp:<change>``,
+    so that one worker runs them all."""
+    done: dict[str, Experiment] = {}
+
+    def run(change: str) -> Experiment:
+        if change not in done:
+            repo = copy_clone(built_template, tmp_path_factory.mktemp("experiment"))
+            done[change] = Experiment(repo, repo.dvc("exp", "run", "-S", change).stdout)
+        return done[change]
+
+    return run
+
+
+def shares_experiment(change: str) -> pytest.MarkDecorator:
+    """The mark of the tests that use ``experiment(change)``."""
+    return pytest.mark.xdist_group(f"exp:{change}")
 
 
 @pytest.fixture

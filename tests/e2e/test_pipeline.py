@@ -4,14 +4,13 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from dlpipe.core.registry import STAGES
 from dlpipe.train.summary import read_seed_table
-from tests.e2e.conftest import Clone, copy_clone
+from tests.e2e.conftest import copy_clone, shares_experiment
 
 pytestmark = pytest.mark.e2e
 
@@ -75,34 +74,21 @@ def test_repro_builds_every_output_then_does_nothing(built_template, built_clone
     assert ran(again) == set() and "Data and pipelines are up to date" in again
 
 
-@dataclass
-class DropoutExperiment:
-    clone: Clone  # read it, never change it: other tests share it
-    output: str  # of its `dvc exp run`
-    before: dict  # metrics/summary.json before it
-    batchnorm_seeds: bytes  # plots/train_batchnorm/seeds.csv before it
+DROPOUT_05 = "dropout=0.5"
 
 
-@pytest.fixture(scope="module")
-def dropout_05(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) -> DropoutExperiment:
-    """A built clone after `dvc exp run -S dropout=0.5 --name dropout-05`: one run shared by the tests
-    of the same experiment (xdist group ``dropout-05``), instead of one each."""
-    clone = copy_clone(built_template, tmp_path_factory.mktemp("dropout-05"))
-    before, batchnorm = clone.summary(), (clone.path / "plots/train_batchnorm/seeds.csv").read_bytes()
-    out = clone.dvc("exp", "run", "-S", "dropout=0.5", "--name", "dropout-05").stdout
-    return DropoutExperiment(clone, out, before, batchnorm)
-
-
-@pytest.mark.xdist_group("dropout-05")
-def test_changing_dropout_retrains_only_the_dropout_stage_and_changes_one_params_line(dropout_05):
-    clone, before = dropout_05.clone, dropout_05.before
-    assert ran(dropout_05.output) == {"train_dropout", "summarize"}
+@shares_experiment(DROPOUT_05)
+def test_changing_dropout_retrains_only_the_dropout_stage_and_changes_one_params_line(experiment, built_template):
+    run = experiment(DROPOUT_05)
+    clone, before = run.clone, built_template.summary()
+    assert ran(run.output) == {"train_dropout", "summarize"}
     after = clone.summary()
     assert after["min_val_loss"]["dropout"] != before["min_val_loss"]["dropout"]
     # The control run has no Dropout layer: same seed, same data, same result.
     for metric in ("min_val_loss", "overfitting_gap", "min_val_loss_epoch"):
         assert after[metric]["no_dropout"] == before[metric]["no_dropout"]
-    assert (clone.path / "plots/train_batchnorm/seeds.csv").read_bytes() == dropout_05.batchnorm_seeds
+    batchnorm_seeds = "plots/train_batchnorm/seeds.csv"
+    assert (clone.path / batchnorm_seeds).read_bytes() == (built_template.path / batchnorm_seeds).read_bytes()
     # `-S` rewrote params.yaml: exactly the dropout line changed, comments and layout kept.
     assert clone.run("git", "diff", "--numstat", "--", "params.yaml").stdout.split() == ["1", "1", "params.yaml"]
     diff = clone.run("git", "diff", "-U0", "--", "params.yaml").stdout
@@ -161,9 +147,10 @@ def whole(column: str, header: str) -> bool:
     return bool(re.search(rf"(?<![\w.]){re.escape(column)}(?![\w.…])", header))
 
 
-@pytest.mark.xdist_group("dropout-05")
-def test_exp_show_shows_the_reviewers_columns_in_160_columns(dropout_05):
-    clone = dropout_05.clone
+@shares_experiment(DROPOUT_05)
+def test_exp_show_shows_the_reviewers_columns_in_160_columns(experiment):
+    run = experiment(DROPOUT_05)
+    clone, name = run.clone, run.name
     summary = clone.summary()
 
     # Without flags: DVC never collapses the first metric and the first param, which are the
@@ -172,7 +159,7 @@ def test_exp_show_shows_the_reviewers_columns_in_160_columns(dropout_05):
     lines = out.splitlines()
     header = next(line for line in lines if "Experiment" in line)
     assert whole("min_val_loss.dropout", header) and whole("dropout", header), out
-    row = next(line for line in lines if "dropout-05" in line)
+    row = next(line for line in lines if name in line)
     assert f"{summary['min_val_loss']['dropout']:.5g}" in row and re.search(r"(?<![\d.])0\.5(?![\d])", row)
 
     # Every run's min validation loss: DVC's own flags, as the README shows them.
@@ -182,7 +169,7 @@ def test_exp_show_shows_the_reviewers_columns_in_160_columns(dropout_05):
     header = next(line for line in lines if "Experiment" in line)
     for run in summary["min_val_loss"]:
         assert whole(f"min_val_loss.{run}", header), out
-    row = next(line for line in lines if "dropout-05" in line)
+    row = next(line for line in lines if name in line)
     for run, value in summary["min_val_loss"].items():
         assert f"{value:.5g}" in row, f"{run}'s min val loss not in:\n{out}"
 
@@ -200,10 +187,11 @@ def test_exp_show_shows_the_reviewers_columns_in_160_columns(dropout_05):
     assert {"min_val_loss.dropout", "min_val_loss.no_dropout", "min_val_loss.batchnorm"} <= set(readme_header)
 
 
-@pytest.mark.xdist_group("dropout-05")
-def test_going_back_to_params_already_run_restores_instead_of_training(dropout_05, tmp_path):
-    clone = copy_clone(dropout_05.clone, tmp_path)  # a copy: this test changes its params
-    assert ran(dropout_05.output) == {"train_dropout", "summarize"}
+@shares_experiment(DROPOUT_05)
+def test_going_back_to_params_already_run_restores_instead_of_training(experiment, built_template, tmp_path):
+    run = experiment(DROPOUT_05)
+    clone = copy_clone(run.clone, tmp_path)  # a copy: this test changes its params
+    assert ran(run.output) == {"train_dropout", "summarize"}
     back = clone.dvc("exp", "run", "-S", "dropout=0.3").stdout
     assert "Stage 'train_dropout' is cached - skipping run" in back and "train_dropout" not in ran(back)
-    assert clone.summary() == dropout_05.before
+    assert clone.summary() == built_template.summary()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dlpipe.train.summary import read_seed_table, run_major
-from tests.e2e.conftest import Clone, copy_clone
+from tests.e2e.conftest import Clone, copy_clone, shares_experiment
 
 pytestmark = pytest.mark.e2e
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -95,12 +95,16 @@ def test_review_report_of_two_commits(two_commits):
     assert f"{gap_d:.4f} (1 seed) with Dropout(0.5) vs {gap_b:.4f} (1 seed) without" in report
 
 
-def test_three_seeds_through_every_documented_command(built_clone, tmp_path):
+THREE_SEEDS = "seeds=[0,1,2]"
+
+
+@shares_experiment(THREE_SEEDS)
+def test_three_seeds_through_every_documented_command(built_template, experiment, tmp_path):
     """seeds=[0,1,2] through the pipeline, dvc's diffs, the results table, the review, the plots page and
     the spec figures: every one shows means with their spread and counts as counts."""
-    clone = built_clone
-    one_seed = read_seed_table(clone.path / "plots/train_dropout/seeds.csv")
-    out = clone.dvc("exp", "run", "-S", "seeds=[0,1,2]").stdout
+    one_seed = read_seed_table(built_template.path / "plots/train_dropout/seeds.csv")
+    run = experiment(THREE_SEEDS)
+    clone, out = copy_clone(run.clone, tmp_path / "clone"), run.output  # a copy: this test commits in it
     assert re.search(r"dropout\s+\d\.\d{4} ± \d\.\d{4} \(\d+(–\d+)?\)\s+\d\.\d{4} ± \d\.\d{4}\s+no\s+3", out), out
     summary = run_major(clone.summary())
     m = summary["dropout"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 
+from dlpipe.core.layout import jax_cache_dir
 from dlpipe.train.backend import configure_backend
 
-# Unit tests run in one process on one backend, chosen before Keras is first imported.
-configure_backend(os.environ.get("DLPIPE_TEST_BACKEND", "jax"))
+# Unit tests run in one process on one backend, chosen before Keras is first imported. With the
+# compile cache the stages use: each new model would otherwise compile its programs again (about a
+# second per fit), and the stages' own processes that tests start inherit it.
+configure_backend(os.environ.get("DLPIPE_TEST_BACKEND", "jax"), jax_cache_dir(os.environ))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -117,8 +117,11 @@ def copy_worktree(dest: Path) -> None:
 
 
 def _environment(root: Path) -> dict[str, str]:
+    # Not the JAX settings the unit tests' backend set in this process: a stage finds its compile
+    # cache itself, as on a user's machine.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
     return {
-        **os.environ,
+        **inherited,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "FETCH_MIRROR": str(root / "mirror"),
         "DVC_NO_ANALYTICS": "1",

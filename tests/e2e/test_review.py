@@ -23,7 +23,7 @@ def metrics_at(clone, rev: str) -> dict:
     return run_major(clone.summary(rev))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist may run other modules' tests in between
 def two_commits(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) -> Clone:
     """A committed run with dropout 0.3, then one with dropout 0.5 committed (tiny epochs). Shared by
     the tests of xdist group ``two-commits``, which write only outside its tracked files."""

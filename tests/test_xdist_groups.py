@@ -1,0 +1,43 @@
+"""Tests marked with one xdist group run in one worker: e2e tests that share a built experiment, and tests
+that run dvc in this checkout, rely on it (pytest 9.2 with pytest-xdist 3.8 silently stopped grouping)."""
+
+import subprocess
+import sys
+import textwrap
+
+GROUPED = textwrap.dedent(
+    """
+    import os
+    import pytest
+
+    def where(name):
+        with open(f"{name}.worker", "w") as fh:
+            fh.write(os.environ["PYTEST_XDIST_WORKER"])
+
+    @pytest.mark.xdist_group("shared")
+    @pytest.mark.parametrize("i", range(4))
+    def test_grouped(i):
+        where(f"grouped{i}")
+
+    @pytest.mark.parametrize("i", range(4))
+    def test_free(i):
+        where(f"free{i}")
+    """
+)
+
+
+def test_tests_of_one_xdist_group_run_in_one_worker(tmp_path):
+    (tmp_path / "test_grouped.py").write_text(GROUPED)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    workers = {p.stem: p.read_text() for p in tmp_path.glob("*.worker")}
+    assert len(workers) == 8, workers
+    assert len({workers[f"grouped{i}"] for i in range(4)}) == 1, workers
+    # Both workers took part: the test could tell a group from everything running in one worker.
+    assert set(workers.values()) == {"gw0", "gw1"}, workers

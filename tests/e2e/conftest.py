@@ -23,6 +23,11 @@ from dlpipe.data.raw_tables import concrete_fingerprint, read_concrete
 from tests.conftest import make_concrete, make_spotify
 
 ROOT = Path(__file__).resolve().parents[2]
+JAX_CACHE_SETTINGS = (
+    "JAX_COMPILATION_CACHE_DIR",
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
+)
 TINY_EPOCHS = {"train_dropout": 3, "train_batchnorm": 4}
 
 
@@ -117,9 +122,9 @@ def copy_worktree(dest: Path) -> None:
 
 
 def _environment(root: Path) -> dict[str, str]:
-    # Not the JAX settings the unit tests' backend set in this process: a stage finds its compile
+    # Not the compile-cache settings the unit tests' backend set in this process: a stage finds its
     # cache itself, as on a user's machine.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    inherited = {k: v for k, v in os.environ.items() if k not in JAX_CACHE_SETTINGS}
     return {
         **inherited,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -200,7 +205,7 @@ class Experiment:
 @pytest.fixture(scope="session")
 def experiment(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Experiment]:
     """``experiment(change)``: `dvc exp run -S change` on the built template, run once per change and
-    test worker, for every test about that change. Such tests share an xdist group, ``exp:<change>``,
+    test worker, for every test about that change. Such tests share an xdist group (``shares_experiment``),
     so that one worker runs them all."""
     done: dict[str, Experiment] = {}
 
@@ -215,7 +220,8 @@ def experiment(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) 
 
 def shares_experiment(change: str) -> pytest.MarkDecorator:
     """The mark of the tests that use ``experiment(change)``."""
-    return pytest.mark.xdist_group(f"exp:{change}")
+    # xdist reads the group after the last "@" of a test's id, only if no "]" follows it: no brackets.
+    return pytest.mark.xdist_group("exp-" + re.sub(r"\W+", "_", change))
 
 
 @pytest.fixture

@@ -19,14 +19,14 @@ def configure_backend(name: str, jax_cache_dir: Path | None = None, *, training_
     ``training_process`` also keeps scikit-learn out: Keras imports it (≈1 s) only for its
     scikit-learn wrappers, which a training stage never uses.
     """
+    if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != name:
+        raise UserError(f"Keras is already imported with another backend; cannot switch to {name}")
     if name == "tensorflow" and importlib.util.find_spec("tensorflow") is None:
         # TensorFlow is the optional `tensorflow` extra: say how to get it before Keras fails on it.
         raise UserError(
             "keras_backend: tensorflow needs TensorFlow, which this environment does not have; install it "
             "by adding --extra tensorflow to the README's `uv sync` (or use --all-extras), or set keras_backend: jax"
         )
-    if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != name:
-        raise UserError(f"Keras is already imported with another backend; cannot switch to {name}")
     os.environ["KERAS_BACKEND"] = name
     # Silence TensorFlow's C++ start-up chatter; real errors still surface as exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

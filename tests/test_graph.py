@@ -2,12 +2,13 @@
 
 Each stage must list its own script and every project module it imports, directly or through
 other project modules, and nothing else; `dvc dag` must be one connected graph; the README's graph
-is DVC's own drawing of it. tests/e2e/test_graph_trace.py runs the stages to check data files
-and params the same way.
+is DVC's own drawing of it; the committed dvc.lock is that of the code and params in git.
+tests/e2e/test_graph_trace.py runs the stages to check data files and params the same way.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -126,3 +127,52 @@ def test_readme_draws_the_graph_dvc_draws():
     assert between.strip() == f"```mermaid\n{proc.stdout.strip()}\n```", (
         "README's graph differs from `dvc dag --mermaid`; paste its output between the dag markers"
     )
+
+
+# What `dvc status` may report for a path git does not track: a pipeline output not built here yet.
+NOT_BUILT = ("deleted", "not in cache")
+
+
+def stale_lock_entries(status: dict, tracked: set[str]) -> list[str]:
+    """The entries of `dvc status --json` that mean dvc.lock does not match the files in git: any change
+    of a tracked file (code, params, sources, metrics, plots), or anything but "not built yet"."""
+    stale = []
+    for stage, entries in status.items():
+        for entry in entries:
+            if isinstance(entry, str):  # "changed command", "always changed"
+                stale.append(f"{stage}: {entry}")
+                continue
+            for kind, paths in entry.items():
+                for path, state in paths.items():
+                    if path in tracked or state not in NOT_BUILT:
+                        stale.append(f"{stage}: {kind}: {path}: {state}")
+    return stale
+
+
+def test_a_stale_lock_entry_is_told_from_an_output_not_built_yet():
+    status = {
+        "fetch": [{"changed outs": {"data/raw": "not in cache"}}],
+        "preprocess": [{"changed deps": {"data/split/a.csv": "deleted", "src/x.py": "modified"}}],
+        "summarize": ["changed command", {"changed deps": {"params.yaml": {"dropout": "modified"}}}],
+    }
+    assert stale_lock_entries(status, {"src/x.py", "params.yaml"}) == [
+        "preprocess: changed deps: src/x.py: modified",
+        "summarize: changed command",
+        "summarize: changed deps: params.yaml: {'dropout': 'modified'}",
+    ]
+
+
+@pytest.mark.xdist_group("checkout-dvc")
+def test_dvc_lock_matches_the_code_params_and_results_in_git():
+    # A code edit without `dvc repro` leaves dvc.lock with the old hash: the next user's repro would
+    # then rerun stages for nothing, and the committed results would not be those of the code.
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "dvc", "status", "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    tracked = set(
+        subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    )
+    stale = stale_lock_entries(status, tracked)
+    assert not stale, "dvc.lock is stale; run `dvc repro` and commit dvc.lock:\n" + "\n".join(stale)

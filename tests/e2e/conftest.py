@@ -218,6 +218,10 @@ def experiment(built_template: Clone, tmp_path_factory: pytest.TempPathFactory) 
     return run
 
 
+# The experiment most tests compare with the built template (its dropout is 0.3).
+DROPOUT_05 = "dropout=0.5"
+
+
 def shares_experiment(change: str) -> pytest.MarkDecorator:
     """The mark of the tests that use ``experiment(change)``."""
     # xdist reads the group after the last "@" of a test's id, only if no "]" follows it: no brackets.

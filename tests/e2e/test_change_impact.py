@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dlpipe.core.registry import DATA_STAGES, STAGES, SUMMARY_STAGE, TRAINING_STAGES
-from tests.e2e.conftest import copy_clone, shares_experiment
+from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ IMPACT = [
     ("group_split.spotify_train_size=0.7", {"group_split", "preprocess", "train_dropout", S}),
     ("group_split.concrete_train_size=0.6", {"group_split", "preprocess", "train_batchnorm", S}),
     ("preprocess.standardize_concrete=true", {"preprocess", "train_batchnorm", S}),
-    ("dropout=0.5", {"train_dropout", S}),
+    (DROPOUT_05, {"train_dropout", S}),
     ("train_dropout.batch_size=256", {"train_dropout", S}),
     ("train_batchnorm.optimizer=adam", {"train_batchnorm", S}),
     ("keras_backend=tensorflow", {*TRAINING, S}),
@@ -46,7 +46,7 @@ def stages_run(output: str) -> set[str]:
 
 
 # Param changes that other tests make too: the experiment is run once for all of them.
-SHARED = {"dropout=0.5", "seeds=[0,1,2]"}
+SHARED = {DROPOUT_05, "seeds=[0,1,2]"}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The offline plots page in a real browser with every network request blocked: what gets drawn.
 
-In a temporary clone: `dvc repro`, commit, change `dropout`, `dvc repro` again, then
+In a temporary clone: `dvc repro`, commit, then `dvc exp run -S dropout=0.5`, then
 `python -m dlpipe.report.plots_page --rev HEAD`, and open the page in headless Chromium (Playwright).
 """
 
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.e2e.conftest import DROPOUT_05, shares_experiment
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -105,13 +107,11 @@ def open_offline(page_file: Path, screenshot: Path) -> tuple[str, str, list[dict
             browser.close()
 
 
-def test_offline_page_draws_both_revisions_of_each_top_level_plot(built_clone, tmp_path: Path):
-    clone = built_clone
+@shares_experiment(DROPOUT_05)
+def test_offline_page_draws_both_revisions_of_each_top_level_plot(experiment, tmp_path: Path):
+    # HEAD is the built pipeline (dropout 0.3); the work tree holds the dropout=0.5 experiment's results.
+    clone = experiment(DROPOUT_05).clone  # only read: the pages are written outside it
     head = clone.run("git", "rev-parse", "--short", "HEAD").stdout.strip()
-    params = clone.params()
-    params["dropout"] = 0.1 if params["dropout"] != 0.1 else 0.5
-    clone.write_params(params)
-    clone.dvc("repro")
 
     out = tmp_path / "offline"
     clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(out))

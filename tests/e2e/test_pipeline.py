@@ -10,7 +10,7 @@ import pytest
 
 from dlpipe.core.registry import STAGES
 from dlpipe.train.summary import read_seed_table
-from tests.e2e.conftest import copy_clone, shares_experiment
+from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +72,6 @@ def test_repro_builds_every_output_then_does_nothing(built_template, built_clone
     assert "Data and pipelines are up to date" in clone.dvc("status").stdout
     again = clone.dvc("repro").stdout
     assert ran(again) == set() and "Data and pipelines are up to date" in again
-
-
-DROPOUT_05 = "dropout=0.5"
 
 
 @shares_experiment(DROPOUT_05)

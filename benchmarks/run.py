@@ -93,10 +93,11 @@ def one_repeat(mirror: Path, env: dict[str, str]) -> dict[str, tuple[float, floa
         clone = Path(tmp) / "repo"
         clone.mkdir()
         fresh_clone(clone)
-        # An empty JAX compile cache: the cold repro compiles everything. The clone's own code runs,
-        # whatever dlpipe the environment has installed (an editable install points elsewhere).
+        # An empty JAX compile cache: the cold repro compiles everything (so no inherited JAX_ setting
+        # may point it at another). The clone's own code runs, whatever dlpipe the environment has
+        # installed (an editable install points elsewhere).
         env = {
-            **env,
+            **{k: v for k, v in env.items() if not k.startswith("JAX_")},
             "DVC_SITE_CACHE_DIR": str(Path(tmp) / "site"),
             "DLPIPE_JAX_CACHE": str(Path(tmp) / "jax"),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(clone / "src"), env.get("PYTHONPATH")])),

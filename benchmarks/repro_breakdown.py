@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import benchmark_arguments, benchmark_setup, fresh_clone, last_json, machine, publish, repeated, timed
+from run import benchmark_arguments, benchmark_setup, last_json, machine, new_clone, publish, repeated, timed
 
 from dlpipe.core.errors import run_cli
 
@@ -173,16 +173,7 @@ def one_repeat(mirror: Path, base_env: dict[str, str]) -> dict:
     scripts = stage_scripts()
     with tempfile.TemporaryDirectory(prefix="dlpipe-breakdown-") as tmp_name:
         tmp = Path(tmp_name)
-        clone = tmp / "repo"
-        clone.mkdir()
-        fresh_clone(clone)
-        env = {k: v for k, v in base_env.items() if not k.startswith("JAX_")}
-        env.update(
-            DVC_SITE_CACHE_DIR=str(tmp / "site"),
-            DLPIPE_JAX_CACHE=str(tmp / "jax"),
-            # The clone's own code, whatever dlpipe the environment has installed.
-            PYTHONPATH=os.pathsep.join(filter(None, [str(clone / "src"), base_env.get("PYTHONPATH")])),
-        )
+        clone, env = new_clone(tmp, "repo", base_env)
         res: dict = {}
         wall, _, out = timed([py, str(ROOT / "benchmarks/notebook_baseline.py"), "--data", str(mirror)], clone, env)
         res["notebook"] = wall

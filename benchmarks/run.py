@@ -85,23 +85,32 @@ def fresh_clone(dest: Path) -> None:
         subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
 
 
-def one_repeat(mirror: Path, env: dict[str, str]) -> dict[str, tuple[float, float]]:
+def new_clone(tmp: Path, name: str, base_env: dict[str, str], **settings: str) -> tuple[Path, dict[str, str]]:
+    """A fresh clone in ``tmp/name`` and the environment its commands run in: ``base_env`` with a DVC
+    site cache and a JAX compile cache of its own, both empty (no inherited ``JAX_`` setting may point
+    elsewhere), and the clone's own code first on PYTHONPATH (an editable install of dlpipe points at
+    another checkout); then ``settings``."""
+    dest = tmp / name
+    dest.mkdir()
+    fresh_clone(dest)
+    env = {k: v for k, v in base_env.items() if not k.startswith("JAX_")}
+    env.update(
+        DVC_SITE_CACHE_DIR=str(tmp / f"site-{name}"),
+        DLPIPE_JAX_CACHE=str(tmp / f"jax-{name}"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(dest / "src"), base_env.get("PYTHONPATH")])),
+    )
+    env.update(settings)
+    return dest, env
+
+
+def one_repeat(mirror: Path, base_env: dict[str, str]) -> dict[str, tuple[float, float]]:
     """Every measurement once: name -> (seconds, peak MB)."""
     py = sys.executable
     res: dict[str, tuple[float, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="dlpipe-bench-") as tmp:
-        clone = Path(tmp) / "repo"
-        clone.mkdir()
-        fresh_clone(clone)
-        # An empty JAX compile cache: the cold repro compiles everything (so no inherited JAX_ setting
-        # may point it at another). The clone's own code runs, whatever dlpipe the environment has
-        # installed (an editable install points elsewhere).
-        env = {
-            **{k: v for k, v in env.items() if not k.startswith("JAX_")},
-            "DVC_SITE_CACHE_DIR": str(Path(tmp) / "site"),
-            "DLPIPE_JAX_CACHE": str(Path(tmp) / "jax"),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(clone / "src"), env.get("PYTHONPATH")])),
-        }
+    with tempfile.TemporaryDirectory(prefix="dlpipe-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        # Empty caches: the cold repro compiles everything.
+        clone, env = new_clone(tmp, "repo", base_env)
 
         wall, rss, out = timed([py, str(ROOT / "benchmarks/notebook_baseline.py"), "--data", str(mirror)], clone, env)
         nb = last_json(out)
@@ -115,16 +124,7 @@ def one_repeat(mirror: Path, env: dict[str, str]) -> dict[str, tuple[float, floa
         res["dvc repro, no-op"] = timed([*dvc, "repro"], clone, env)[:2]
 
         # The same cold repro, every stage in one process: caches of its own, empty too.
-        single = Path(tmp) / "single"
-        single.mkdir()
-        fresh_clone(single)
-        single_env = {
-            **env,
-            "DVC_SITE_CACHE_DIR": str(Path(tmp) / "site-single"),
-            "DLPIPE_JAX_CACHE": str(Path(tmp) / "jax-single"),
-            "DLPIPE_WORKERS": "1",
-            "PYTHONPATH": env["PYTHONPATH"].replace(str(clone / "src"), str(single / "src"), 1),
-        }
+        single, single_env = new_clone(tmp, "single", base_env, DLPIPE_WORKERS="1")
         res[SINGLE] = timed([*dvc, "repro"], single, single_env)[:2]
 
         for backend in ("jax", "tensorflow"):
@@ -140,14 +140,7 @@ def one_repeat(mirror: Path, env: dict[str, str]) -> dict[str, tuple[float, floa
         res["dvc exp run -S dropout=0.5"] = timed([*dvc, "exp", "run", "-S", "dropout=0.5"], clone, env)[:2]
 
         # What a second clone on the same machine pays: the compile cache is shared, DVC's is not.
-        second = Path(tmp) / "second"
-        second.mkdir()
-        fresh_clone(second)
-        env2 = {
-            **env,
-            "DVC_SITE_CACHE_DIR": str(Path(tmp) / "site2"),
-            "PYTHONPATH": env["PYTHONPATH"].replace(str(clone / "src"), str(second / "src"), 1),
-        }
+        second, env2 = new_clone(tmp, "second", base_env, DLPIPE_JAX_CACHE=env["DLPIPE_JAX_CACHE"])
         res["dvc repro, fresh clone, warm compile cache"] = timed([*dvc, "repro"], second, env2)[:2]
     return res
 

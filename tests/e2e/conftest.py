@@ -20,14 +20,11 @@ import yaml
 from dvc.utils.serialize import modify_yaml
 
 from dlpipe.data.raw_tables import concrete_fingerprint, read_concrete
+from dlpipe.train.backend import compile_cache_environment
 from tests.conftest import make_concrete, make_spotify
 
 ROOT = Path(__file__).resolve().parents[2]
-JAX_CACHE_SETTINGS = (
-    "JAX_COMPILATION_CACHE_DIR",
-    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
-)
+JAX_CACHE_SETTINGS = frozenset(compile_cache_environment(Path()))
 TINY_EPOCHS = {"train_dropout": 3, "train_batchnorm": 4}
 
 

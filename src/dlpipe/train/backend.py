@@ -40,11 +40,19 @@ def configure_backend(name: str, jax_cache_dir: Path | None = None, *, training_
         sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
     if name == "jax" and jax_cache_dir is not None:
         jax_cache_dir.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(jax_cache_dir.resolve()))
-        # Cache every compiled program: ours are small, and compiling them is most of a fit's
-        # fixed cost.
-        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+        for variable, value in compile_cache_environment(jax_cache_dir).items():
+            os.environ.setdefault(variable, value)
+
+
+def compile_cache_environment(jax_cache_dir: Path) -> dict[str, str]:
+    """The environment variables that make JAX keep every compiled program in ``jax_cache_dir``."""
+    return {
+        "JAX_COMPILATION_CACHE_DIR": str(jax_cache_dir.resolve()),
+        # Every program, however small or quick to compile: ours are small, and compiling them is
+        # most of a fit's fixed cost.
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+    }
 
 
 def seed_everything(seed: int) -> None:

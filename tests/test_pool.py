@@ -156,8 +156,20 @@ def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
         assert sorted(p.name for p in tmp_path.iterdir()) == ["stage.py"]
 
 
+def _maps_package(process: psutil.Process, package: str) -> bool:
+    """Whether ``process`` has loaded a compiled module of ``package`` (its shared libraries)."""
+    return any(f"{os.sep}site-packages{os.sep}{package}{os.sep}" in m.path for m in process.memory_maps())
+
+
 def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
     with long_stage(tmp_path) as proc:
+        # While they train: a worker only trains, without what Keras imports for other jobs. The stage
+        # itself has matplotlib (it draws the figure), so the probe sees it where it is.
+        workers = _workers_of(proc.pid)
+        assert len(workers) == 2 and _maps_package(psutil.Process(proc.pid), "matplotlib")
+        for worker in workers:
+            assert _maps_package(worker, "jaxlib")
+            assert [p for p in ("matplotlib", "sklearn", "tensorflow") if _maps_package(worker, p)] == []
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
         proc.wait(timeout=60)
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"

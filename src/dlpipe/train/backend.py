@@ -13,11 +13,15 @@ import numpy as np
 from dlpipe.core.errors import UserError
 
 
-def configure_backend(name: str, jax_cache_dir: Path | None = None, *, training_process: bool = False) -> None:
+def configure_backend(
+    name: str, jax_cache_dir: Path | None = None, *, training_process: bool = False, worker: bool = False
+) -> None:
     """Select the Keras backend for this process; must run before the first ``import keras``.
 
     ``training_process`` also keeps scikit-learn out: Keras imports it (≈1 s) only for its
-    scikit-learn wrappers, which a training stage never uses.
+    scikit-learn wrappers, which a training stage never uses. ``worker`` (a training process that
+    only trains: its stage draws the figures) keeps matplotlib out too: Keras imports pyplot (≈1 s
+    here) only for its image gallery.
     """
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != name:
         raise UserError(f"Keras is already imported with another backend; cannot switch to {name}")
@@ -36,8 +40,10 @@ def configure_backend(name: str, jax_cache_dir: Path | None = None, *, training_
         # A None entry in sys.modules makes `import tensorflow` fail fast, so Keras treats
         # TensorFlow as absent in this process.
         sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
-    if training_process:
+    if training_process or worker:
         sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
+    if worker:
+        sys.modules.setdefault("matplotlib", None)  # type: ignore[arg-type]
     if name == "jax" and jax_cache_dir is not None:
         jax_cache_dir.mkdir(parents=True, exist_ok=True)
         for variable, value in compile_cache_environment(jax_cache_dir).items():

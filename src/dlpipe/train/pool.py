@@ -155,8 +155,8 @@ def _start_worker(stage: int, arrays: Arrays, train: TrainParams, models_dir: Pa
     _unblock_sigint(hasattr(signal, "pthread_sigmask"))
     watch_parent(stage)
     # The stage set KERAS_BACKEND and the compile cache in the environment a worker inherits;
-    # what lives only in a process (TensorFlow and scikit-learn kept out) is set again here.
-    configure_backend(os.environ["KERAS_BACKEND"], training_process=True)
+    # what lives only in a process (TensorFlow, scikit-learn and matplotlib kept out) is set here.
+    configure_backend(os.environ["KERAS_BACKEND"], worker=True)
     _worker.update(
         arrays=arrays, train=train, models_dir=models_dir, progress=make_progress("lines" if lines else "off")
     )

@@ -33,7 +33,7 @@ def main() -> None:
     from dlpipe.data.arrays import Arrays
     from dlpipe.train.backend import seed_everything
     from dlpipe.train.models import build_mlp, compile_model
-    from dlpipe.train.summary import summarize
+    from dlpipe.train.summary import history_frame, summarize
     from dlpipe.train.training import fit
 
     import_s = time.perf_counter() - start
@@ -67,7 +67,7 @@ def main() -> None:
             label=name,
             stop_on_divergence=False,
         )
-        fits[name] = {"seconds": time.perf_counter() - t0, **summarize(history)}
+        fits[name] = {"seconds": time.perf_counter() - t0, **summarize(history_frame(history))}
     print(json.dumps({"backend": args.backend, "import_s": import_s, "fits": fits}))
 
 

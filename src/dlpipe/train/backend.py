@@ -20,8 +20,9 @@ def configure_backend(
 
     ``training_process`` also keeps scikit-learn out: Keras imports it (≈1 s) only for its
     scikit-learn wrappers, which a training stage never uses. ``worker`` (a training process that
-    only trains: its stage draws the figures) keeps matplotlib out too: Keras imports pyplot (≈1 s
-    here) only for its image gallery.
+    only trains: its stage makes the tables and draws the figures) keeps matplotlib and pandas out
+    too: Keras imports pyplot (≈1 s here) only for its image gallery, and pandas (≈0.5 s) only to
+    recognise pandas inputs.
     """
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != name:
         raise UserError(f"Keras is already imported with another backend; cannot switch to {name}")
@@ -44,6 +45,7 @@ def configure_backend(
         sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
     if worker:
         sys.modules.setdefault("matplotlib", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
     if name == "jax" and jax_cache_dir is not None:
         jax_cache_dir.mkdir(parents=True, exist_ok=True)
         for variable, value in compile_cache_environment(jax_cache_dir).items():

@@ -16,7 +16,7 @@ from dlpipe.data.arrays import Arrays
 from dlpipe.train.figures import plot_loss_curves
 from dlpipe.train.pool import Job, train_jobs
 from dlpipe.train.progress import Progress, summary_table
-from dlpipe.train.summary import Summary, aggregate, mean_history, summarize, write_seed_table
+from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history, summarize, write_seed_table
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def run_experiment(
         trained = train_jobs(jobs, arrays, train, tmp, workers=workers, progress=progress)
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     for job, history in zip(jobs, trained, strict=True):
-        histories[job.run][job.seed] = history
+        histories[job.run][job.seed] = history_frame(history)
     per_seed = {name: {s: summarize(h) for s, h in by_seed.items()} for name, by_seed in histories.items()}
     summaries = {name: aggregate(seeds_of_run) for name, seeds_of_run in per_seed.items()}
     curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}

@@ -28,10 +28,9 @@ from dlpipe.train.backend import configure_backend, seed_everything
 from dlpipe.train.progress import Progress, make_progress
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from dlpipe.core.params import TrainParams
     from dlpipe.data.arrays import Arrays
+    from dlpipe.train.training import History
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Job:
     variant: dict[str, Any] = field(default_factory=dict)
 
 
-def train_job(job: Job, arrays: Arrays, train: TrainParams, models_dir: Path, progress: Progress) -> pd.DataFrame:
+def train_job(job: Job, arrays: Arrays, train: TrainParams, models_dir: Path, progress: Progress) -> History:
     """Train ``job``'s model on ``arrays`` with ``train``; save it in ``models_dir``; return its history."""
     # Keras only here: a stage that hands its jobs to worker processes never imports it (≈3 s).
     from dlpipe.train.model_file import save_model
@@ -74,7 +73,7 @@ def train_jobs(
     *,
     workers: int = 1,
     progress: Progress | None = None,
-) -> list[pd.DataFrame]:
+) -> list[History]:
     """Train ``jobs`` (in order, or up to ``workers`` at a time); return their histories in order.
 
     With one worker, or one job, everything runs here and ``progress`` shows it. With more, each
@@ -155,12 +154,12 @@ def _start_worker(stage: int, arrays: Arrays, train: TrainParams, models_dir: Pa
     _unblock_sigint(hasattr(signal, "pthread_sigmask"))
     watch_parent(stage)
     # The stage set KERAS_BACKEND and the compile cache in the environment a worker inherits;
-    # what lives only in a process (TensorFlow, scikit-learn and matplotlib kept out) is set here.
+    # what lives only in a process (TensorFlow, scikit-learn, matplotlib and pandas kept out) is set here.
     configure_backend(os.environ["KERAS_BACKEND"], worker=True)
     _worker.update(
         arrays=arrays, train=train, models_dir=models_dir, progress=make_progress("lines" if lines else "off")
     )
 
 
-def _train_in_worker(job: Job) -> pd.DataFrame:
+def _train_in_worker(job: Job) -> History:
     return train_job(job, _worker["arrays"], _worker["train"], _worker["models_dir"], _worker["progress"])

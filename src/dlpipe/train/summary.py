@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 Summary = dict[str, float | int | bool]
+# A run's history as a table: one row per epoch trained.
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss")
 
 # One row per (run, seed) in the details table, in this order.
 SEED_COLUMNS = (
@@ -52,6 +54,11 @@ REVIEW_METRICS = (
 )
 # Lower is better for these; the others describe a run rather than rank it.
 LOWER_IS_BETTER = ("min_val_loss", "overfitting_gap")
+
+
+def history_frame(rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
+    """The history that :func:`dlpipe.train.training.fit` returns (rows of epoch, loss, val_loss) as a table."""
+    return pd.DataFrame(list(rows), columns=list(HISTORY_COLUMNS))
 
 
 def finite_history(history: pd.DataFrame) -> pd.DataFrame:

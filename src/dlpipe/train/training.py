@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 
 import keras
-import pandas as pd
 
 from dlpipe.data.arrays import Arrays
 from dlpipe.train.progress import Progress
 
-HISTORY_COLUMNS = ("epoch", "loss", "val_loss")
+# One row per epoch trained: epoch (from 1), loss, val_loss. Plain rows, not a pandas table: a
+# worker process that only trains keeps pandas out (Keras would import it, ≈0.5 s, only to
+# recognise pandas inputs); the stage makes the table (dlpipe.train.summary.history_frame).
+History = list[dict[str, float]]
 VALIDATION_BATCH_CAP = 65536
 
 
@@ -25,7 +27,7 @@ class EpochLog(keras.callbacks.Callback):
         super().__init__()
         self.progress = progress
         self.stop_on_divergence = stop_on_divergence
-        self.rows: list[dict[str, float]] = []
+        self.rows: History = []
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         logs = logs or {}
@@ -50,10 +52,10 @@ def fit(
     label: str,
     progress: Progress | None = None,
     stop_on_divergence: bool = True,
-) -> pd.DataFrame:
-    """Train ``model`` with validation after every epoch; return the history as a table.
+) -> History:
+    """Train ``model`` with validation after every epoch; return its history.
 
-    The table has one row per epoch trained (``epoch`` from 1, ``loss``, ``val_loss``); a
+    The history has one row per epoch trained (``epoch`` from 1, ``loss``, ``val_loss``); a
     diverged run ends with the first epoch whose loss is NaN or infinite, unless
     ``stop_on_divergence`` is off (the benchmark uses that to time all the notebook's epochs).
     """
@@ -77,4 +79,4 @@ def fit(
         )
     finally:
         progress.close()
-    return pd.DataFrame(log.rows, columns=list(HISTORY_COLUMNS))
+    return log.rows

@@ -13,6 +13,10 @@ every package is downloaded):
   - uv with the same packages as requirements.lock (the set-up part of the README's test command,
     all extras): the like-for-like comparison with pip;
   - for information, the README's uv set-up without bytecode compilation, to show what that costs.
+Then what the bytecode buys: `dvc repro` of the whole pipeline (real data from ``--mirror``, a JAX
+compile cache warmed first, so that only the bytecode differs) in the README's clone and in the one
+without bytecode, where Python may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as in this
+workplace: every run compiles what it imports) and where it may (the first run writes it).
 Prints each time with its ratio to pip's, measured in the same run, and the packages and bytecode
 files each install left (the installs are comparable only if both compiled). pip runs without
 this machine's pip configuration (extra local indexes, constraints), so both installers fetch from
@@ -92,11 +96,63 @@ def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, i
     return seconds, packages, pyc
 
 
+def timed_repro(clone: Path, mirror: Path, scratch: Path, may_write_bytecode: bool) -> float:
+    """Rebuild everything in ``clone`` from nothing (no outputs, empty DVC cache); return the wall seconds."""
+    for built in ("data", ".dvc/cache", ".dvc/tmp"):
+        shutil.rmtree(clone / built, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(
+        PATH=f"{clone / '.venv/bin'}{os.pathsep}{env['PATH']}",
+        FETCH_MIRROR=str(mirror),
+        DLPIPE_JAX_CACHE=str(scratch / "jax-cache"),
+        DVC_SITE_CACHE_DIR=str(scratch / "dvc-site"),
+        DVC_NO_ANALYTICS="1",
+    )
+    if not may_write_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    start = time.perf_counter()
+    proc = subprocess.run(["dvc", "repro", "-q"], cwd=clone, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise UserError(f"dvc repro failed in {clone} (exit {proc.returncode}): {tail[0]}")
+    return seconds
+
+
+def timed_repros(compiled: Path, plain: Path, mirror: Path, scratch: Path) -> dict[str, float]:
+    """``dvc repro`` after an install with bytecode (``compiled``) and one without (``plain``)."""
+    timed_repro(compiled, mirror, scratch, may_write_bytecode=False)  # warms the JAX compile cache
+    cases = [
+        (REPRO_COMPILED, compiled, False),
+        ("without bytecode, Python may not write it: every run", plain, False),
+        (REPRO_FIRST, plain, True),
+        ("without bytecode, Python may write it: later runs", plain, True),
+    ]
+    times = {}
+    for name, clone, may_write in cases:
+        print(f"-- dvc repro, {name}", flush=True)
+        times[name] = timed_repro(clone, mirror, scratch, may_write)
+        print(f"   {times[name]:.1f} s", flush=True)
+    return times
+
+
+REPRO_COMPILED = "bytecode compiled at install (README), any run"
+REPRO_FIRST = "without bytecode, Python may write it: first run"
+
+
 def main() -> None:
     """Run the four installs and print the table."""
     parser = argparse.ArgumentParser(prog="python benchmarks/install.py", description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="python3", help="the interpreter the installs use (default: python3)")
+    parser.add_argument(
+        "--mirror",
+        default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")),
+        help="the folder of the two tables, for the `dvc repro` part (default: $FETCH_MIRROR, else ../shared/data)",
+    )
     args = parser.parse_args()
+    mirror = Path(args.mirror).resolve()
+    if not mirror.is_dir():
+        raise UserError(f"--mirror {args.mirror} is not a folder; point it at the folder holding the raw files")
     if shutil.which(args.python) is None:
         raise UserError(f"--python {args.python} is not an interpreter on PATH; give a name or path of one")
     pipeline, tests = readme_install(0), readme_install(1)
@@ -110,6 +166,7 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory(prefix="dlpipe-install-") as tmp:
         results = {name: timed_install(name, cmd, Path(tmp) / str(i)) for i, (name, cmd) in enumerate(runs)}
+        repros = timed_repros(Path(tmp) / "1/repo", Path(tmp) / "3/repo", mirror, Path(tmp))
     base = results[PIP][0]
     print(
         f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -123,6 +180,16 @@ def main() -> None:
     uv_seconds = results[README_UV][0]
     verdict = "met" if uv_seconds <= TARGET_UV_SECONDS else "not met"
     print(f"\nTarget: uv ≤ {TARGET_UV_SECONDS:g} s with empty caches: {verdict} ({uv_seconds:.1f} s).")
+    print("\n| `dvc repro` of everything, real data, warm JAX compile cache | seconds | vs bytecode at install |")
+    print("|---|---|---|")
+    for name, seconds in repros.items():
+        print(f"| {name} | {seconds:.1f} | {seconds / repros[REPRO_COMPILED]:.2f}× |")
+    plain = results[runs[-1][0]][0]
+    with_bytecode, without = uv_seconds + repros[REPRO_COMPILED], plain + repros[REPRO_FIRST]
+    print(
+        f"\nTime to the first result (install, then the first `dvc repro`): {with_bytecode:.1f} s with bytecode "
+        f"at install, {without:.1f} s without it where Python may write it."
+    )
 
 
 if __name__ == "__main__":

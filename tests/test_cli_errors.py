@@ -270,6 +270,7 @@ ENTRY_POINTS = [
     ("repro_breakdown", ["benchmarks/repro_breakdown.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a"),
     ("stage_profile", ["benchmarks/stage_profile.py", "--report", "r.json", "nowhere"], None, "nowhere is not a file"),
     ("install_benchmark", ["benchmarks/install.py", "--python", "nowhere3"], None, "--python nowhere3 is not an"),
+    ("install_benchmark", ["benchmarks/install.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("pr_comment", ["-m", "dlpipe.report.pr_comment", "--report", "x.md", "--pr", "1", "--repo", "o/n"], None, "x.md"),
     ("sweep_grid", ["-m", "dlpipe.report.sweep_grid", "--grid", "nokey"], None, "grid 'nokey': Error parsing"),
     ("sweep_worker", ["-m", "dlpipe.report.sweep_worker", "--sweep", "s", "-S", "dropout=0.5"], None, "params.yaml"),

@@ -44,6 +44,7 @@ TARGET_UV_SECONDS = 20.0
 PIP_INSTALL = "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.lock"
 PIP = "pip: requirements.lock"
 README_UV = "uv: README's pipeline command"
+NO_BYTECODE = "uv: README's pipeline command without bytecode (information)"
 
 
 def readme_install(which: int) -> str:
@@ -69,14 +70,15 @@ def clean_env(scratch: Path) -> dict[str, str]:
     return env
 
 
-def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, int]:
-    """Clone, then run ``command`` in the clone; return its wall seconds, packages and .pyc files in .venv."""
-    scratch.mkdir()
-    clone = scratch / "repo"
+def timed_install(name: str, command: str, clone: Path) -> tuple[float, int, int]:
+    """Clone into ``clone``, then run ``command`` there; return its wall seconds, packages and .pyc files in .venv."""
+    clone.parent.mkdir()
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     print(f"-- {name}: {command}", flush=True)
     start = time.perf_counter()
-    proc = subprocess.run(["bash", "-c", command], cwd=clone, env=clean_env(scratch), capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-c", command], cwd=clone, env=clean_env(clone.parent), capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
@@ -84,7 +86,8 @@ def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, i
     check = subprocess.run(
         [str(clone / ".venv/bin/python"), "-c", "import dlpipe, dvc, keras, jax"],
         cwd=clone,
-        env={**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        # Writing no bytecode: the install without it must stay without it.
+        env={**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
         text=True,
     )
@@ -97,10 +100,13 @@ def timed_install(name: str, command: str, scratch: Path) -> tuple[float, int, i
 
 
 def timed_repro(clone: Path, mirror: Path, scratch: Path, may_write_bytecode: bool) -> float:
-    """Rebuild everything in ``clone`` from nothing (no outputs, empty DVC cache); return the wall seconds."""
+    """Rebuild every stage in ``clone`` from nothing (no outputs, empty DVC cache); return the wall seconds."""
     for built in ("data", ".dvc/cache", ".dvc/tmp"):
         shutil.rmtree(clone / built, ignore_errors=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_") and k != "PYTHONDONTWRITEBYTECODE"}
+    # Nothing of this process's Python, JAX, Keras or pipeline settings: a PYTHONPYCACHEPREFIX would hide
+    # the installed bytecode, a PYTHONPATH could bring in another copy of the code.
+    dropped = ("PYTHON", "JAX_", "XLA_", "KERAS_", "DLPIPE_", "VIRTUAL_ENV", "TF_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(
         PATH=f"{clone / '.venv/bin'}{os.pathsep}{env['PATH']}",
         FETCH_MIRROR=str(mirror),
@@ -111,7 +117,8 @@ def timed_repro(clone: Path, mirror: Path, scratch: Path, may_write_bytecode: bo
     if not may_write_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     start = time.perf_counter()
-    proc = subprocess.run(["dvc", "repro", "-q"], cwd=clone, env=env, capture_output=True, text=True)
+    # --force: summarize too, whose inputs come out the same bytes and whose output is in git.
+    proc = subprocess.run(["dvc", "repro", "--force", "-q"], cwd=clone, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
@@ -121,7 +128,8 @@ def timed_repro(clone: Path, mirror: Path, scratch: Path, may_write_bytecode: bo
 
 def timed_repros(compiled: Path, plain: Path, mirror: Path, scratch: Path) -> dict[str, float]:
     """``dvc repro`` after an install with bytecode (``compiled``) and one without (``plain``)."""
-    timed_repro(compiled, mirror, scratch, may_write_bytecode=False)  # warms the JAX compile cache
+    for clone in (compiled, plain):  # warms the JAX compile cache, and both clones' files alike
+        timed_repro(clone, mirror, scratch, may_write_bytecode=False)
     cases = [
         (REPRO_COMPILED, compiled, False),
         ("without bytecode, Python may not write it: every run", plain, False),
@@ -141,7 +149,7 @@ REPRO_FIRST = "without bytecode, Python may write it: first run"
 
 
 def main() -> None:
-    """Run the four installs and print the table."""
+    """Run the four installs, then the `dvc repro` runs; print both tables."""
     parser = argparse.ArgumentParser(prog="python benchmarks/install.py", description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="python3", help="the interpreter the installs use (default: python3)")
     parser.add_argument(
@@ -150,23 +158,24 @@ def main() -> None:
         help="the folder of the two tables, for the `dvc repro` part (default: $FETCH_MIRROR, else ../shared/data)",
     )
     args = parser.parse_args()
+    if shutil.which(args.python) is None:
+        raise UserError(f"--python {args.python} is not an interpreter on PATH; give a name or path of one")
     mirror = Path(args.mirror).resolve()
     if not mirror.is_dir():
         raise UserError(f"--mirror {args.mirror} is not a folder; point it at the folder holding the raw files")
-    if shutil.which(args.python) is None:
-        raise UserError(f"--python {args.python} is not an interpreter on PATH; give a name or path of one")
     pipeline, tests = readme_install(0), readme_install(1)
     if args.python != "python3":
         pipeline, tests = (c.replace("python3", args.python) for c in (pipeline, tests))
-    runs = [
-        (PIP, PIP_INSTALL.replace("python3", args.python)),
-        (README_UV, pipeline),
-        ("uv: the same packages as pip (README's test command)", tests),
-        ("uv: README's pipeline command without bytecode (information)", f"{pipeline} --no-compile-bytecode"),
-    ]
+    runs = {
+        PIP: PIP_INSTALL.replace("python3", args.python),
+        README_UV: pipeline,
+        "uv: the same packages as pip (README's test command)": tests,
+        NO_BYTECODE: f"{pipeline} --no-compile-bytecode",
+    }
     with tempfile.TemporaryDirectory(prefix="dlpipe-install-") as tmp:
-        results = {name: timed_install(name, cmd, Path(tmp) / str(i)) for i, (name, cmd) in enumerate(runs)}
-        repros = timed_repros(Path(tmp) / "1/repo", Path(tmp) / "3/repo", mirror, Path(tmp))
+        clones = {name: Path(tmp) / str(i) / "repo" for i, name in enumerate(runs)}
+        results = {name: timed_install(name, cmd, clones[name]) for name, cmd in runs.items()}
+        repros = timed_repros(clones[README_UV], clones[NO_BYTECODE], mirror, Path(tmp))
     base = results[PIP][0]
     print(
         f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -184,7 +193,7 @@ def main() -> None:
     print("|---|---|---|")
     for name, seconds in repros.items():
         print(f"| {name} | {seconds:.1f} | {seconds / repros[REPRO_COMPILED]:.2f}× |")
-    plain = results[runs[-1][0]][0]
+    plain = results[NO_BYTECODE][0]
     with_bytecode, without = uv_seconds + repros[REPRO_COMPILED], plain + repros[REPRO_FIRST]
     print(
         f"\nTime to the first result (install, then the first `dvc repro`): {with_bytecode:.1f} s with bytecode "

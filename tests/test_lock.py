@@ -91,3 +91,16 @@ def test_tests_run_with_the_pinned_uv():
     assert len(pins) == 1, f"{UV_PIN} must pin uv exactly once"
     proc = subprocess.run([find_uv(), "--version"], capture_output=True, text=True, check=True)
     assert proc.stdout.split()[:2] == ["uv", pins[0]], f"{proc.stdout.strip()}, but {UV_PIN} pins {pins[0]}"
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="the C parser is built for CPython only")
+def test_dvc_reads_its_yaml_files_with_the_c_parser():
+    # ruamel.yaml (DVC's YAML library) falls back silently to its pure-Python parser, about four times
+    # slower on dvc.lock, when ruamel.yaml.clib is missing: pyproject.toml declares it for that reason.
+    from dvc.utils.serialize import parse_yaml
+    from ruamel.yaml import YAML, main
+
+    assert main.CParser is not None
+    assert YAML(typ="safe").Parser is main.CParser
+    lock = parse_yaml((ROOT / "dvc.lock").read_text(), "dvc.lock")
+    assert set(lock["stages"]) >= {"fetch", "summarize"}

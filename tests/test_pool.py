@@ -20,6 +20,7 @@ import pytest
 
 from dlpipe.core.errors import UserError
 from dlpipe.train.experiment import Outputs, run_experiment
+from dlpipe.train.pool import Job, train_jobs, training_workers
 from dlpipe.train.stage import usable_cpus, worker_count
 from tests.test_training import linear_arrays, train_params
 
@@ -177,6 +178,36 @@ def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
         proc.wait(timeout=60)
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+
+
+@pytest.mark.skipif(not hasattr(psutil.Process, "memory_maps"), reason="psutil cannot read mapped files here")
+def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
+    # A training stage starts its workers first, so that their Keras imports overlap its own imports.
+    with training_workers(2, lines=False) as pool:
+        assert pool is not None
+        workers = _workers_of(os.getpid())
+        assert len(workers) == 2
+        deadline = time.monotonic() + 120
+        while not all(_maps_package(p, "jaxlib") for p in workers):
+            assert time.monotonic() < deadline, "the workers did not import Keras"
+            time.sleep(0.2)
+        # Then they train what they are given.
+        history = train_jobs(
+            [Job("dropout", 0, "dropout", "dropout.keras", {"dropout": 0.3})],
+            linear_arrays(),
+            train_params(),
+            tmp_path,
+            pool=pool,
+        )
+        assert len(history[0]) == train_params().epochs and (tmp_path / "dropout.keras").is_file()
+        assert _workers_of(os.getpid()) == workers  # the pool's own processes, no new one
+    assert not any(p.is_running() for p in workers)
+
+
+def test_one_worker_is_no_pool():
+    with training_workers(1, lines=True) as pool:
+        assert pool is None
+        assert _workers_of(os.getpid()) == []
 
 
 def test_a_killed_worker_ends_the_stage_in_one_line_with_what_to_do(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
@@ -17,6 +17,9 @@ from dlpipe.train.figures import plot_loss_curves
 from dlpipe.train.pool import Job, train_jobs
 from dlpipe.train.progress import Progress, summary_table
 from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history, summarize, write_seed_table
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def run_experiment(
     progress: Progress | None = None,
     report: TextIO | None = None,
     workers: int = 1,
+    pool: ProcessPoolExecutor | None = None,
 ) -> dict[str, Summary]:
     """Train each named run once per seed with the same settings, then write all outputs.
 
@@ -66,7 +70,8 @@ def run_experiment(
     Nothing is written until every run has finished, and each file is written atomically, so
     an interrupted stage leaves no partial output. ``progress`` shows each run as it trains;
     ``report`` gets the end-of-stage summary table. ``workers`` > 1 trains up to that many
-    models at a time in worker processes, with the same results (:mod:`dlpipe.train.pool`).
+    models at a time in worker processes, with the same results (:mod:`dlpipe.train.pool`);
+    ``pool``, workers the caller has already started, is used instead.
     Returns each run's :func:`aggregate`.
     """
     several = len(seeds) > 1
@@ -83,7 +88,7 @@ def run_experiment(
     ]
     with atomic_path(outputs.models_dir) as tmp:
         tmp.mkdir()
-        trained = train_jobs(jobs, arrays, train, tmp, workers=workers, progress=progress)
+        trained = train_jobs(jobs, arrays, train, tmp, workers=workers, progress=progress, pool=pool)
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     for job, history in zip(jobs, trained, strict=True):
         histories[job.run][job.seed] = history_frame(history)

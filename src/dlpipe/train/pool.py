@@ -17,9 +17,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,26 +75,45 @@ def train_jobs(
     *,
     workers: int = 1,
     progress: Progress | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[History]:
     """Train ``jobs`` (in order, or up to ``workers`` at a time); return their histories in order.
 
     With one worker, or one job, everything runs here and ``progress`` shows it. With more, each
     worker shows its jobs as plain lines (two live bars would overwrite each other), or nothing if
     ``progress`` shows nothing. An exception in a job stops the other workers and is raised here.
+    ``pool``: workers already started by :func:`training_workers` (the caller stops them); without
+    it, this call starts its own and stops them before returning.
     """
     progress = progress or Progress()
+    if pool is not None:
+        return _train_in_pool(pool, jobs, arrays, train, models_dir)
     workers = min(workers, len(jobs))
     if workers <= 1:
         return [train_job(job, arrays, train, models_dir, progress) for job in jobs]
-    lines = type(progress) is not Progress
+    with training_workers(workers, lines=type(progress) is not Progress) as started:
+        assert started is not None
+        return _train_in_pool(started, jobs, arrays, train, models_dir)
+
+
+@contextmanager
+def training_workers(count: int, *, lines: bool) -> Iterator[ProcessPoolExecutor | None]:
+    """``count`` worker processes, started at once: each imports Keras while the caller goes on
+    with its own imports and reading; stopped on leaving, whatever happened. None if ``count`` <= 1.
+
+    ``lines``: whether the workers show their jobs as plain lines (otherwise nothing).
+    """
+    if count <= 1:
+        yield None
+        return
     # A pool of concurrent.futures, not multiprocessing.Pool: a worker that dies (killed, out of
     # memory, a failed start) breaks the pool with an error instead of leaving its job waiting for
     # ever. spawn: a fresh interpreter, never a copy of this one's threads and half-imported modules.
     pool = ProcessPoolExecutor(
-        workers,
+        count,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(os.getpid(), arrays, train, models_dir, lines),
+        initargs=(os.getpid(), lines),
     )
     try:
         # Ctrl-C in a terminal reaches every process of the group, and the stage alone handles it:
@@ -101,23 +121,38 @@ def train_jobs(
         # meanwhile is delivered to the stage when it is unblocked here.
         blocked = _block_sigint()
         try:
-            futures = [pool.submit(_train_in_worker, job) for job in jobs]
+            # The pool starts a process for each task submitted while none is idle: one import of
+            # Keras each, which the first jobs would otherwise wait for. An import that fails here
+            # fails again, with its own error, in the job that needs it.
+            for _ in range(count):
+                pool.submit(_import_training)
         finally:
             _unblock_sigint(blocked)
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                error = future.exception()
-                if isinstance(error, BrokenProcessPool):
-                    raise UserError(
-                        "a training worker process ended abruptly (killed, or out of memory?); "
-                        f"run again with {WORKERS_HINT}"
-                    ) from error
-                raise error  # type: ignore[misc]
-        return [future.result() for future in futures]
+        yield pool
     finally:
         # Also on success: the workers are idle, and their interpreter's teardown would only add time.
         _stop(pool)
+
+
+def _train_in_pool(
+    pool: ProcessPoolExecutor, jobs: Sequence[Job], arrays: Arrays, train: TrainParams, models_dir: Path
+) -> list[History]:
+    blocked = _block_sigint()  # a worker that the pool starts now inherits the mask too
+    try:
+        futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
+    finally:
+        _unblock_sigint(blocked)
+    wait(futures, return_when=FIRST_EXCEPTION)
+    for future in futures:
+        if future.done() and future.exception() is not None:
+            error = future.exception()
+            if isinstance(error, BrokenProcessPool):
+                raise UserError(
+                    "a training worker process ended abruptly (killed, or out of memory?); "
+                    f"run again with {WORKERS_HINT}"
+                ) from error
+            raise error  # type: ignore[misc]
+    return [future.result() for future in futures]
 
 
 WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"
@@ -148,19 +183,23 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join()
 
 
-def _start_worker(stage: int, arrays: Arrays, train: TrainParams, models_dir: Path, lines: bool) -> None:
-    # The stage handles Ctrl-C and stops its workers (see train_jobs). A worker whose stage died,
-    # even before this worker started (killed outright), stops too.
+def _start_worker(stage: int, lines: bool) -> None:
+    # The stage handles Ctrl-C and stops its workers (see training_workers). A worker whose stage
+    # died, even before this worker started (killed outright), stops too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _unblock_sigint(hasattr(signal, "pthread_sigmask"))
     watch_parent(stage)
     # The stage set KERAS_BACKEND and the compile cache in the environment a worker inherits;
     # what lives only in a process (TensorFlow, scikit-learn, matplotlib and pandas kept out) is set here.
     configure_backend(os.environ["KERAS_BACKEND"], worker=True)
-    _worker.update(
-        arrays=arrays, train=train, models_dir=models_dir, progress=make_progress("lines" if lines else "off")
-    )
+    _worker["progress"] = make_progress("lines" if lines else "off")
 
 
-def _train_in_worker(job: Job) -> History:
-    return train_job(job, _worker["arrays"], _worker["train"], _worker["models_dir"], _worker["progress"])
+def _import_training() -> None:
+    import dlpipe.train.model_file
+    import dlpipe.train.models
+    import dlpipe.train.training  # noqa: F401
+
+
+def _train_in_worker(job: Job, arrays: Arrays, train: TrainParams, models_dir: Path) -> History:
+    return train_job(job, arrays, train, models_dir, _worker["progress"])

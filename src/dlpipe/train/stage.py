@@ -11,7 +11,8 @@ from typing import Any
 from dlpipe.core.errors import UserError
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.train.backend import configure_backend
-from dlpipe.train.progress import make_progress
+from dlpipe.train.pool import training_workers
+from dlpipe.train.progress import Progress, make_progress
 
 # How many processes a training stage trains in. Not a param: the results are the same whatever the
 # count (each model is trained from its own seeded state in one process), so changing it must not
@@ -58,18 +59,23 @@ def train_stage(
     """
     display = make_progress(progress)  # checked before the slow imports
     configure_backend(params.keras_backend, jax_cache, training_process=True)
-    # Keras is imported only now, after the backend is chosen (and only if this process trains).
-    from dlpipe.data.arrays import Arrays
-    from dlpipe.train.experiment import Outputs, run_experiment
+    # The workers start first: they import Keras while this process imports the rest and reads the
+    # arrays, instead of after it.
+    count = min(workers, len(runs) * len(params.seeds))
+    with training_workers(count, lines=type(display) is not Progress) as pool:
+        # Imported only now, the backend chosen (Keras only if this process trains itself).
+        from dlpipe.data.arrays import Arrays
+        from dlpipe.train.experiment import Outputs, run_experiment
 
-    return run_experiment(
-        runs,
-        Arrays.load(arrays_file),
-        train,
-        Outputs.for_stage(stage),
-        title=title,
-        seeds=params.seeds,
-        progress=display,
-        report=None if progress == "off" else sys.stderr,
-        workers=workers,
-    )
+        return run_experiment(
+            runs,
+            Arrays.load(arrays_file),
+            train,
+            Outputs.for_stage(stage),
+            title=title,
+            seeds=params.seeds,
+            progress=display,
+            report=None if progress == "off" else sys.stderr,
+            workers=count,
+            pool=pool,
+        )

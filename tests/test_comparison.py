@@ -1,6 +1,8 @@
 """The statistics of a comparison, on numbers worked out by hand and on synthetic data with a known answer."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -77,3 +79,15 @@ def test_verdicts_get_sharper_with_more_seeds():
         return runs.count("better") / len(runs)
 
     assert power(3) < 0.4 < 0.9 < power(30)
+
+
+def test_scipy_is_imported_only_for_a_p_value():
+    code = (
+        "import sys; from dlpipe.report.comparison import Comparison, Sample\n"
+        "one = Comparison(Sample.of([0.19]), Sample.of([0.2]), True); one.explain()\n"
+        "print('scipy.stats' in sys.modules)\n"
+        "Comparison(Sample.of([0.19, 0.2]), Sample.of([0.3, 0.31]), True).explain()\n"
+        "print('scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -14,8 +14,6 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats
-
 # Significance level of the two-sided Welch t-test behind "better" and "worse": a difference this
 # unlikely under "no real difference" (5 %) is called real.
 ALPHA = 0.05
@@ -90,6 +88,10 @@ class Comparison:
             return None
         if self.old.std == 0 and self.new.std == 0:
             return 1.0 if self.old.mean == self.new.mean else 0.0
+        # Imported only here: SciPy's statistics take longer to import (≈1.5 s) than a whole one-seed
+        # review, the default, which never needs them.
+        from scipy import stats
+
         return float(stats.ttest_ind(self.new.values, self.old.values, equal_var=False).pvalue)
 
     @property

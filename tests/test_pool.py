@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import psutil
 import pytest
 
 from dlpipe.core.errors import UserError
+from dlpipe.train import pool as pool_module
 from dlpipe.train.experiment import Outputs, run_experiment
 from dlpipe.train.pool import Job, train_jobs, training_workers
 from dlpipe.train.stage import usable_cpus, worker_count
@@ -202,6 +204,45 @@ def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
         assert len(history[0]) == train_params().epochs and (tmp_path / "dropout.keras").is_file()
         assert _workers_of(os.getpid()) == workers  # the pool's own processes, no new one
     assert not any(p.is_running() for p in workers)
+
+
+def test_a_worker_dead_before_its_jobs_ends_them_in_one_line_with_what_to_do(tmp_path):
+    # Killed while importing Keras (where memory grows most): the pool is broken before any job.
+    with training_workers(2, lines=False) as pool:
+        assert pool is not None
+        victim = _workers_of(os.getpid())[0]
+        victim.kill()  # not waited for here: the pool reaps its own processes (else it waits for ever)
+        deadline = time.monotonic() + 30
+        while True:  # until the pool has noticed: then submitting fails at once
+            try:
+                pool.submit(int).result(timeout=30)
+            except BrokenProcessPool:
+                break
+            assert time.monotonic() < deadline, "the pool never noticed its dead worker"
+            time.sleep(0.1)
+        job = Job("dropout", 0, "dropout", "dropout.keras", {"dropout": 0.3})
+        with pytest.raises(UserError) as caught:
+            train_jobs([job], linear_arrays(), train_params(), tmp_path, pool=pool)
+    assert str(caught.value) == (
+        "a training worker process ended abruptly (killed, or out of memory?); "
+        "run again with DLPIPE_WORKERS=1 to train in the stage's own process"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_import_in_a_worker_is_raised_by_its_first_job(monkeypatch, tmp_path):
+    # What a worker does at start and then for a job, here in this process: the import error is
+    # kept and raised as it was, not left to a second import that may fail differently.
+    monkeypatch.setitem(sys.modules, "dlpipe.train.training", None)
+    monkeypatch.delitem(pool_module._worker, "import_error", raising=False)
+    pool_module._import_training()
+    error = pool_module._worker.pop("import_error")
+    assert isinstance(error, ImportError) and "dlpipe.train.training" in str(error)
+    monkeypatch.setitem(pool_module._worker, "import_error", error)
+    job = Job("dropout", 0, "dropout", "dropout.keras", {"dropout": 0.3})
+    with pytest.raises(ImportError) as caught:
+        pool_module._train_in_worker(job, linear_arrays(), train_params(), tmp_path)
+    assert caught.value is error and list(tmp_path.iterdir()) == []
 
 
 def test_one_worker_is_no_pool():

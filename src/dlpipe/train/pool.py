@@ -122,8 +122,8 @@ def training_workers(count: int, *, lines: bool) -> Iterator[ProcessPoolExecutor
         blocked = _block_sigint()
         try:
             # The pool starts a process for each task submitted while none is idle: one import of
-            # Keras each, which the first jobs would otherwise wait for. An import that fails here
-            # fails again, with its own error, in the job that needs it.
+            # Keras each, which the first jobs would otherwise wait for. An import that fails here is
+            # kept, and raised by the worker's first job (see _train_in_worker).
             for _ in range(count):
                 pool.submit(_import_training)
         finally:
@@ -137,22 +137,19 @@ def training_workers(count: int, *, lines: bool) -> Iterator[ProcessPoolExecutor
 def _train_in_pool(
     pool: ProcessPoolExecutor, jobs: Sequence[Job], arrays: Arrays, train: TrainParams, models_dir: Path
 ) -> list[History]:
-    blocked = _block_sigint()  # a worker that the pool starts now inherits the mask too
+    # Every worker is already running (training_workers started them): no process starts here.
     try:
+        # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
         futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
-    finally:
-        _unblock_sigint(blocked)
-    wait(futures, return_when=FIRST_EXCEPTION)
-    for future in futures:
-        if future.done() and future.exception() is not None:
-            error = future.exception()
-            if isinstance(error, BrokenProcessPool):
-                raise UserError(
-                    "a training worker process ended abruptly (killed, or out of memory?); "
-                    f"run again with {WORKERS_HINT}"
-                ) from error
-            raise error  # type: ignore[misc]
-    return [future.result() for future in futures]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+    except BrokenProcessPool as error:
+        raise UserError(
+            f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
+        ) from error
 
 
 WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"
@@ -196,10 +193,17 @@ def _start_worker(stage: int, lines: bool) -> None:
 
 
 def _import_training() -> None:
-    import dlpipe.train.model_file
-    import dlpipe.train.models
-    import dlpipe.train.training  # noqa: F401
+    try:
+        import dlpipe.train.model_file
+        import dlpipe.train.models
+        import dlpipe.train.training  # noqa: F401
+    except Exception as error:
+        # Not left to a second import in the job: a package that failed half-way may not fail the
+        # same way twice. The job raises this one.
+        _worker["import_error"] = error
 
 
 def _train_in_worker(job: Job, arrays: Arrays, train: TrainParams, models_dir: Path) -> History:
+    if "import_error" in _worker:
+        raise _worker["import_error"]
     return train_job(job, arrays, train, models_dir, _worker["progress"])

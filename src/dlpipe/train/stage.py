@@ -59,17 +59,18 @@ def train_stage(
     """
     display = make_progress(progress)  # checked before the slow imports
     configure_backend(params.keras_backend, jax_cache, training_process=True)
-    # The workers start first: they import Keras while this process imports the rest and reads the
-    # arrays, instead of after it.
+    from dlpipe.data.arrays import Arrays
+
+    arrays = Arrays.load(arrays_file)  # a bad input stops the stage before any worker starts
+    # Then the workers: they import Keras while this process imports the rest.
     count = min(workers, len(runs) * len(params.seeds))
     with training_workers(count, lines=type(display) is not Progress) as pool:
         # Imported only now, the backend chosen (Keras only if this process trains itself).
-        from dlpipe.data.arrays import Arrays
         from dlpipe.train.experiment import Outputs, run_experiment
 
         return run_experiment(
             runs,
-            Arrays.load(arrays_file),
+            arrays,
             train,
             Outputs.for_stage(stage),
             title=title,

@@ -77,19 +77,25 @@ def test_a_bad_worker_count_is_one_line_saying_what_is_allowed(value):
 LONG_STAGE = textwrap.dedent(
     """
     import sys
+    import time
     from pathlib import Path
     from dlpipe.core.errors import run_stage
 
     def main():
         from dlpipe.train.backend import configure_backend
         configure_backend("jax", training_process=True)
-        from dlpipe.train.experiment import Outputs, run_experiment
-        from tests.test_training import linear_arrays, train_params
-        run_experiment(
-            {"dropout": {"dropout": 0.3}, "no_dropout": {}}, linear_arrays(), train_params(epochs=100_000),
-            Outputs(Path("models"), Path("plots")), title="t", seeds=[0], workers=2,
-            progress=__import__("dlpipe.train.progress", fromlist=["x"]).make_progress("lines"),
-        )
+        from dlpipe.train.pool import training_workers
+        with training_workers(2, lines=True) as pool:  # as a training stage: the workers first
+            print("workers started", file=sys.stderr, flush=True)
+            if "--before-jobs" in sys.argv:
+                time.sleep(600)  # the stage's own imports, drawn out
+            from dlpipe.train.experiment import Outputs, run_experiment
+            from tests.test_training import linear_arrays, train_params
+            run_experiment(
+                {"dropout": {"dropout": 0.3}, "no_dropout": {}}, linear_arrays(), train_params(epochs=100_000),
+                Outputs(Path("models"), Path("plots")), title="t", seeds=[0], workers=2, pool=pool,
+                progress=__import__("dlpipe.train.progress", fromlist=["x"]).make_progress("lines"),
+            )
 
     if __name__ == "__main__":
         run_stage("long", main)
@@ -159,6 +165,33 @@ def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
         assert lines == ["long: interrupted; no partial output was kept"]
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["stage.py"]
+
+
+def test_ctrl_c_before_any_job_stops_the_workers_and_is_one_line(tmp_path):
+    # While a training stage imports its own modules, its workers have started: Ctrl-C then too.
+    (tmp_path / "stage.py").write_text(LONG_STAGE)
+    proc = subprocess.Popen(
+        [PY, "stage.py", "--before-jobs"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stderr is not None and proc.stderr.readline() == "workers started\n"
+        deadline = time.monotonic() + 60
+        while len(_workers_of(proc.pid)) < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 130
+        assert rest.splitlines() == ["long: interrupted; no partial output was kept"]
+        assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+    finally:
+        if not _group_gone(proc.pid, 0):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _maps_package(process: psutil.Process, package: str) -> bool:

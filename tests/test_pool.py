@@ -278,6 +278,19 @@ def test_a_failed_import_in_a_worker_is_raised_by_its_first_job(monkeypatch, tmp
     assert caught.value is error and list(tmp_path.iterdir()) == []
 
 
+def test_a_failing_job_stops_the_started_workers_before_the_experiment_cleans_up(tmp_path):
+    # The models' staging folder is removed on the way out: by then no worker may be left to write there.
+    outputs = Outputs(tmp_path / "models", tmp_path / "plots")
+    runs = {"dropout": {"dropout": 0.3}, "broken": {"no_such_argument": 1}}
+    with training_workers(2, lines=False) as pool:
+        workers = _workers_of(os.getpid())
+        assert len(workers) == 2
+        with pytest.raises(TypeError, match="no_such_argument"):
+            run_experiment(runs, linear_arrays(), train_params(), outputs, title="t", seeds=[0], pool=pool)
+        assert not any(p.is_running() for p in workers)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_one_worker_is_no_pool():
     with training_workers(1, lines=True) as pool:
         assert pool is None

@@ -139,17 +139,23 @@ def _train_in_pool(
 ) -> list[History]:
     # Every worker is already running (training_workers started them): no process starts here.
     try:
-        # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
-        futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-        return [future.result() for future in futures]
-    except BrokenProcessPool as error:
-        raise UserError(
-            f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
-        ) from error
+        try:
+            # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
+            futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future.done() and future.exception() is not None:
+                    raise future.exception()  # type: ignore[misc]
+            return [future.result() for future in futures]
+        except BrokenProcessPool as error:
+            raise UserError(
+                f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
+            ) from error
+    except BaseException:
+        # A failed job or Ctrl-C: the other workers stop now, before the caller removes ``models_dir``,
+        # so that none can write a model there afterwards. Their owner's later stop finds them gone.
+        _stop(pool)
+        raise
 
 
 WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"

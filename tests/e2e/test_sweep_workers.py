@@ -23,7 +23,8 @@ from tests.e2e.conftest import Clone
 pytestmark = pytest.mark.e2e
 SWEEP = "wide"
 # Point 0 is rejected by the params schema: its worker fails at once, the others carry on. Three
-# workers on two slots: one waits for a slot, as on a team's two machines.
+# workers on two slots, as on a team's two machines: the third waits for the first's slot, so the two
+# good points train side by side and push while the other trains.
 GRID = "dropout=1.5,0.1,0.4"
 GOOD = (0.1, 0.4)
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -23,6 +23,7 @@ from dlpipe.core.errors import UserError
 from dlpipe.train import pool as pool_module
 from dlpipe.train.experiment import Outputs, run_experiment
 from dlpipe.train.pool import Job, train_jobs, training_workers
+from dlpipe.train.progress import Progress, make_progress
 from dlpipe.train.stage import usable_cpus, worker_count
 from tests.test_training import linear_arrays, train_params
 
@@ -85,7 +86,8 @@ LONG_STAGE = textwrap.dedent(
         from dlpipe.train.backend import configure_backend
         configure_backend("jax", training_process=True)
         from dlpipe.train.pool import training_workers
-        with training_workers(2, lines=True) as pool:  # as a training stage: the workers first
+        from dlpipe.train.progress import make_progress
+        with training_workers(2, make_progress("lines")) as pool:  # as a training stage: the workers first
             print("workers started", file=sys.stderr, flush=True)
             if "--before-jobs" in sys.argv:
                 time.sleep(600)  # the stage's own imports, drawn out
@@ -94,7 +96,7 @@ LONG_STAGE = textwrap.dedent(
             run_experiment(
                 {"dropout": {"dropout": 0.3}, "no_dropout": {}}, linear_arrays(), train_params(epochs=100_000),
                 Outputs(Path("models"), Path("plots")), title="t", seeds=[0], workers=2, pool=pool,
-                progress=__import__("dlpipe.train.progress", fromlist=["x"]).make_progress("lines"),
+                progress=make_progress("lines"),
             )
 
     if __name__ == "__main__":
@@ -218,7 +220,7 @@ def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
 @pytest.mark.skipif(not hasattr(psutil.Process, "memory_maps"), reason="psutil cannot read mapped files here")
 def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
     # A training stage starts its workers first, so that their Keras imports overlap its own imports.
-    with training_workers(2, lines=False) as pool:
+    with training_workers(2, Progress()) as pool:
         assert pool is not None
         workers = _workers_of(os.getpid())
         assert len(workers) == 2
@@ -241,7 +243,7 @@ def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
 
 def test_a_worker_dead_before_its_jobs_ends_them_in_one_line_with_what_to_do(tmp_path):
     # Killed while importing Keras (where memory grows most): the pool is broken before any job.
-    with training_workers(2, lines=False) as pool:
+    with training_workers(2, Progress()) as pool:
         assert pool is not None
         victim = _workers_of(os.getpid())[0]
         victim.kill()  # not waited for here: the pool reaps its own processes (else it waits for ever)
@@ -282,7 +284,7 @@ def test_a_failing_job_stops_the_started_workers_before_the_experiment_cleans_up
     # The models' staging folder is removed on the way out: by then no worker may be left to write there.
     outputs = Outputs(tmp_path / "models", tmp_path / "plots")
     runs = {"dropout": {"dropout": 0.3}, "broken": {"no_such_argument": 1}}
-    with training_workers(2, lines=False) as pool:
+    with training_workers(2, Progress()) as pool:
         workers = _workers_of(os.getpid())
         assert len(workers) == 2
         with pytest.raises(TypeError, match="no_such_argument"):
@@ -292,7 +294,7 @@ def test_a_failing_job_stops_the_started_workers_before_the_experiment_cleans_up
 
 
 def test_one_worker_is_no_pool():
-    with training_workers(1, lines=True) as pool:
+    with training_workers(1, make_progress("lines")) as pool:
         assert pool is None
         assert _workers_of(os.getpid()) == []
 

@@ -91,17 +91,18 @@ def train_jobs(
     workers = min(workers, len(jobs))
     if workers <= 1:
         return [train_job(job, arrays, train, models_dir, progress) for job in jobs]
-    with training_workers(workers, lines=type(progress) is not Progress) as started:
+    with training_workers(workers, progress) as started:
         assert started is not None
         return _train_in_pool(started, jobs, arrays, train, models_dir)
 
 
 @contextmanager
-def training_workers(count: int, *, lines: bool) -> Iterator[ProcessPoolExecutor | None]:
+def training_workers(count: int, progress: Progress) -> Iterator[ProcessPoolExecutor | None]:
     """``count`` worker processes, started at once: each imports Keras while the caller goes on
     with its own imports and reading; stopped on leaving, whatever happened. None if ``count`` <= 1.
 
-    ``lines``: whether the workers show their jobs as plain lines (otherwise nothing).
+    The workers show their jobs as plain lines (two live bars would overwrite each other), or
+    nothing if ``progress`` (the caller's display) shows nothing.
     """
     if count <= 1:
         yield None
@@ -113,7 +114,7 @@ def training_workers(count: int, *, lines: bool) -> Iterator[ProcessPoolExecutor
         count,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(os.getpid(), lines),
+        initargs=(os.getpid(), type(progress) is not Progress),
     )
     try:
         # Ctrl-C in a terminal reaches every process of the group, and the stage alone handles it:

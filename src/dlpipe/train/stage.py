@@ -12,7 +12,7 @@ from dlpipe.core.errors import UserError
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.train.backend import configure_backend
 from dlpipe.train.pool import training_workers
-from dlpipe.train.progress import Progress, make_progress
+from dlpipe.train.progress import make_progress
 
 # How many processes a training stage trains in. Not a param: the results are the same whatever the
 # count (each model is trained from its own seeded state in one process), so changing it must not
@@ -64,7 +64,7 @@ def train_stage(
     arrays = Arrays.load(arrays_file)  # a bad input stops the stage before any worker starts
     # Then the workers: they import Keras while this process imports the rest.
     count = min(workers, len(runs) * len(params.seeds))
-    with training_workers(count, lines=type(display) is not Progress) as pool:
+    with training_workers(count, display) as pool:
         # Imported only now, the backend chosen (Keras only if this process trains itself).
         from dlpipe.train.experiment import Outputs, run_experiment
 

@@ -19,6 +19,7 @@ import networkx as nx
 import pytest
 import yaml
 
+from dlpipe.core.registry import SUMMARY_STAGE
 from tests.helpers.imports import project_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,6 +116,8 @@ def test_dvc_dag_is_one_connected_graph():
     assert edges == set(graph().edges)
     assert nx.is_weakly_connected(graph())
     assert {"fetch"} == {s for s in STAGES if graph().in_degree(s) == 0}
+    # The summary is the only sink: `dvc repro summarize` is the whole build (tests/e2e/test_stage_alone.py).
+    assert {SUMMARY_STAGE} == {s for s in STAGES if graph().out_degree(s) == 0}
 
 
 @pytest.mark.xdist_group("checkout-dvc")

@@ -41,3 +41,24 @@ def test_tests_of_one_xdist_group_run_in_one_worker(tmp_path):
     assert len({workers[f"grouped{i}"] for i in range(4)}) == 1, workers
     # Both workers took part: the test could tell a group from everything running in one worker.
     assert set(workers.values()) == {"gw0", "gw1"}, workers
+
+
+def test_a_session_build_is_made_once_and_a_failed_one_is_retried(tmp_path):
+    from tests.e2e.conftest import built_once
+
+    folder, builds = tmp_path / "built", []
+    try:
+        with built_once(folder) as build:
+            assert build
+            (folder / "partial").touch()
+            raise RuntimeError("the build failed")
+    except RuntimeError:
+        pass
+    for _ in range(2):
+        with built_once(folder) as build:
+            if build:
+                builds.append(sorted(p.name for p in folder.iterdir()))
+                (folder / "result").touch()
+    # Retried from an empty folder after the failure, then built: the second caller only waits.
+    assert builds == [[]]
+    assert sorted(p.name for p in folder.iterdir()) == [".built", "result"]

@@ -11,13 +11,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 from dvc.utils.serialize import modify_yaml
+from filelock import FileLock
 
 from dlpipe.data.raw_tables import concrete_fingerprint, read_concrete
 from dlpipe.train.backend import compile_cache_environment
@@ -153,34 +155,64 @@ def _skip_dvc_tmp(folder: str, names: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Clone:
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder shared by every pytest-xdist worker of this session (its own base folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@contextmanager
+def built_once(folder: Path) -> Iterator[bool]:
+    """Build ``folder`` once per test session, whichever xdist worker asks first: yields True to the
+    one that must build it (the others wait for it, then get False). A build that fails is retried by
+    the next worker that asks, so its error reaches that worker's test too."""
+    with FileLock(f"{folder}.lock"):
+        done = folder / ".built"
+        if done.exists():
+            yield False
+            return
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        yield True
+        done.touch()
+
+
+@pytest.fixture(scope="session")
+def template_clone(shared_tmp: Path) -> Clone:
     """Built once per test session: a git repository holding this project, with tiny epochs and
     a small mirror committed, nothing run yet. Tests get copies (``clone``), never this one."""
-    root = tmp_path_factory.mktemp("template")
+    root = shared_tmp / "template"
     path = root / "repo"
-    path.mkdir()
-    copy_worktree(path)
     repo = Clone(path, _environment(root))
-    (path / "sources.yaml").write_text(yaml.safe_dump(write_small_mirror(root / "mirror"), sort_keys=False))
-    params = repo.params()
-    for stage, epochs in TINY_EPOCHS.items():
-        params[stage]["epochs"] = epochs
-    repo.write_params(params)
-    repo.run("git", "init", "-q", "-b", "main")
-    repo.run("git", "add", "-A")
-    repo.run("git", "commit", "-q", "-m", "project with tiny epochs")
+    with built_once(root) as build:
+        if build:
+            path.mkdir()
+            copy_worktree(path)
+            (path / "sources.yaml").write_text(yaml.safe_dump(write_small_mirror(root / "mirror"), sort_keys=False))
+            params = repo.params()
+            for stage, epochs in TINY_EPOCHS.items():
+                params[stage]["epochs"] = epochs
+            repo.write_params(params)
+            repo.run("git", "init", "-q", "-b", "main")
+            repo.run("git", "add", "-A")
+            repo.run("git", "commit", "-q", "-m", "project with tiny epochs")
     return repo
 
 
 @pytest.fixture(scope="session")
-def built_template(template_clone: Clone, tmp_path_factory: pytest.TempPathFactory) -> Clone:
+def built_template(template_clone: Clone, shared_tmp: Path) -> Clone:
     """Built once per test session: the template after a full `dvc repro`, its results committed."""
-    repo = copy_clone(template_clone, tmp_path_factory.mktemp("built"))
-    # A fresh clone's first `dvc repro`: tests check its output instead of running another one.
-    repo.repro_output = repo.dvc("repro").stdout
-    repo.run("git", "add", "-A")
-    repo.run("git", "commit", "-q", "-m", "pipeline run")
-    return repo
+    root = shared_tmp / "built"
+    output = root / "repro-output.txt"
+    with built_once(root) as build:
+        if build:
+            repo = copy_clone(template_clone, root)
+            # A fresh clone's first `dvc repro`: tests check its output instead of running another one.
+            output.write_text(repo.dvc("repro").stdout)
+            repo.run("git", "add", "-A")
+            repo.run("git", "commit", "-q", "-m", "pipeline run")
+    return Clone(root / "repo", _environment(root), repro_output=output.read_text())
 
 
 @dataclass

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,10 +196,16 @@ def test_ctrl_c_before_any_job_stops_the_workers_and_is_one_line(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _maps_package(process: psutil.Process, package: str) -> bool:
-    """Whether ``process`` has loaded a compiled module of ``package`` (its shared libraries)."""
-    where = re.compile(rf"[\\/](site|dist)-packages[\\/]{package}[\\/]")
-    return any(where.search(m.path) for m in process.memory_maps())
+def _mapped_packages(process: psutil.Process, packages: Iterable[str]) -> list[str]:
+    """Those of ``packages`` whose compiled modules (shared libraries) ``process`` has loaded."""
+    # One reading of the process's mapped files for all the packages: it takes a while for a process
+    # that has loaded JAX.
+    paths = [m.path for m in process.memory_maps()]
+    return [
+        package
+        for package in packages
+        if any(re.search(rf"[\\/](site|dist)-packages[\\/]{package}[\\/]", path) for path in paths)
+    ]
 
 
 def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
@@ -209,9 +215,9 @@ def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
         # (psutil reads a process's mapped files on Linux, Windows and BSD, not on macOS.)
         if hasattr(psutil.Process, "memory_maps"):
             packages = ("jaxlib", "matplotlib", "pandas", "sklearn", "tensorflow")
-            loaded = {p.pid: [n for n in packages if _maps_package(p, n)] for p in _workers_of(proc.pid)}
+            loaded = {p.pid: _mapped_packages(p, packages) for p in _workers_of(proc.pid)}
             assert list(loaded.values()) == [["jaxlib"], ["jaxlib"]], loaded
-            assert [n for n in packages if _maps_package(psutil.Process(proc.pid), n)] == ["matplotlib", "pandas"]
+            assert _mapped_packages(psutil.Process(proc.pid), packages) == ["matplotlib", "pandas"]
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
         proc.wait(timeout=60)
         assert _group_gone(proc.pid, 10), "a worker outlived its stage"
@@ -225,7 +231,7 @@ def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
         workers = _workers_of(os.getpid())
         assert len(workers) == 2
         deadline = time.monotonic() + 120
-        while not all(_maps_package(p, "jaxlib") for p in workers):
+        while not all(_mapped_packages(p, ["jaxlib"]) for p in workers):
             assert time.monotonic() < deadline, "the workers did not import Keras"
             time.sleep(0.2)
         # Then they train what they are given.

@@ -130,3 +130,13 @@ def test_three_workers_two_at_a_time_then_a_collector(team, tmp_path):
     assert f"- `dropout=1.5`: no experiment `{SWEEP}-dropout-1.5` (its worker failed or has not pushed yet)" in rows
     assert "](sweep-dropout.png)" in report
     assert (collector.path / "review/sweep-dropout.png").read_bytes().startswith(PNG)
+
+
+def test_the_readme_tells_what_this_test_does():
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    points = len(GRID.split("=", 1)[1].split(","))
+    assert (
+        f"{words[points]} worker clones two at a time in parallel processes ({words[len(GOOD)]} points and one "
+        f"the schema rejects), a rerun, and a collector clone whose report lists the {words[len(GOOD)]} points"
+    ) in readme

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import io
 import os
 import signal
 import ssl
@@ -80,6 +81,28 @@ def test_the_boundary_prints_one_line_and_exits_non_zero(monkeypatch, capsys, ex
         run_cli("tool", _raise(exc))
     assert info.value.code == code
     assert capsys.readouterr().err == error_line("tool", exc) + "\n"
+
+
+class Writes(io.StringIO):
+    """A stream that keeps each write call: what reaches a pipe in one piece when stderr is unbuffered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+def test_the_error_line_is_written_whole_in_one_call(monkeypatch):
+    # A training stage's workers may be writing progress lines to the same pipe at that moment: a line
+    # written in pieces (print's text, then its newline) could be cut by one of theirs.
+    monkeypatch.delenv("DLPIPE_DEBUG", raising=False)
+    monkeypatch.setattr(sys, "stderr", Writes())
+    with pytest.raises(SystemExit):
+        run_cli("tool", _raise(KeyboardInterrupt()))
+    assert sys.stderr.calls == ["tool: interrupted; no partial output was kept\n"]
 
 
 def test_ctrl_c_exits_130(monkeypatch, capsys):

@@ -18,6 +18,7 @@ import pytest
 from dlpipe.core.errors import UserError
 from dlpipe.core.progress_mode import MODES, progress_mode
 from dlpipe.train.progress import BarProgress, LineProgress, Progress, make_progress, summary_table
+from tests.test_cli_errors import Writes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,6 +93,19 @@ def test_line_progress_reports_divergence_at_once():
     p.epoch(1, float("nan"), float("nan"), diverged=True)
     shown = out.getvalue()
     assert shown.startswith("[no_dropout] epoch 1/100: loss nan, val_loss nan") and "diverged" in shown
+
+
+def test_each_progress_line_is_written_whole_in_one_call():
+    # Two workers write their lines to the stage's stderr, which is unbuffered: a line written in two
+    # pieces (print's text, then its newline) could be cut by the other worker's.
+    out = Writes()
+    p = LineProgress(out, every=1)
+    p.start("dropout", 2)
+    p.epoch(1, 0.5, 0.6, diverged=False)
+    p.epoch(2, 0.4, 0.5, diverged=False)
+    assert len(out.calls) == 2
+    for call in out.calls:
+        assert call.startswith("[dropout] epoch ") and call.count("\n") == 1 and call.endswith("\n"), call
 
 
 def test_bar_progress_shows_losses():

@@ -292,6 +292,7 @@ ENTRY_POINTS = [
     ("benchmark", ["benchmarks/run.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("repro_breakdown", ["benchmarks/repro_breakdown.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a"),
     ("stage_profile", ["benchmarks/stage_profile.py", "--report", "r.json", "nowhere"], None, "nowhere is not a file"),
+    ("compare_revisions", ["benchmarks/compare_revisions.py", "no-such-rev", "--mirror", "."], None, "no-such-rev is"),
     ("install_benchmark", ["benchmarks/install.py", "--python", "nowhere3"], None, "--python nowhere3 is not an"),
     ("install_benchmark", ["benchmarks/install.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("pr_comment", ["-m", "dlpipe.report.pr_comment", "--report", "x.md", "--pr", "1", "--repo", "o/n"], None, "x.md"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import errno
-import io
 import os
 import signal
 import ssl
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from dlpipe.core.errors import BUG_HINT, UserError, error_line, run_cli, run_stage
+from tests.helpers.streams import Writes
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -81,18 +81,6 @@ def test_the_boundary_prints_one_line_and_exits_non_zero(monkeypatch, capsys, ex
         run_cli("tool", _raise(exc))
     assert info.value.code == code
     assert capsys.readouterr().err == error_line("tool", exc) + "\n"
-
-
-class Writes(io.StringIO):
-    """A stream that keeps each write call: what reaches a pipe in one piece when stderr is unbuffered."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.calls.append(text)
-        return super().write(text)
 
 
 def test_the_error_line_is_written_whole_in_one_call(monkeypatch):

@@ -18,7 +18,7 @@ import pytest
 from dlpipe.core.errors import UserError
 from dlpipe.core.progress_mode import MODES, progress_mode
 from dlpipe.train.progress import BarProgress, LineProgress, Progress, make_progress, summary_table
-from tests.test_cli_errors import Writes
+from tests.helpers.streams import Writes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,8 +96,8 @@ def test_line_progress_reports_divergence_at_once():
 
 
 def test_each_progress_line_is_written_whole_in_one_call():
-    # Two workers write their lines to the stage's stderr, which is unbuffered: a line written in two
-    # pieces (print's text, then its newline) could be cut by the other worker's.
+    # Two workers write their lines to the stage's stderr, unbuffered under PYTHONUNBUFFERED or -u: a line
+    # written in two pieces (print's text, then its newline) could be cut by the other worker's.
     out = Writes()
     p = LineProgress(out, every=1)
     p.start("dropout", 2)

@@ -4,6 +4,10 @@ that run dvc in this checkout, rely on it (pytest 9.2 with pytest-xdist 3.8 sile
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+
+import pytest
 
 GROUPED = textwrap.dedent(
     """
@@ -46,19 +50,27 @@ def test_tests_of_one_xdist_group_run_in_one_worker(tmp_path):
 def test_a_session_build_is_made_once_and_a_failed_one_is_retried(tmp_path):
     from tests.e2e.conftest import built_once
 
-    folder, builds = tmp_path / "built", []
-    try:
-        with built_once(folder) as build:
-            assert build
-            (folder / "partial").touch()
-            raise RuntimeError("the build failed")
-    except RuntimeError:
-        pass
-    for _ in range(2):
+    folder = tmp_path / "built"
+    with pytest.raises(RuntimeError), built_once(folder) as build:
+        assert build
+        (folder / "partial").touch()
+        raise RuntimeError("the build failed")
+    # Two workers at once: one builds (from an empty folder), the other waits for it, then finds it built.
+    start, builds, found = threading.Barrier(2), [], []
+
+    def worker() -> None:
+        start.wait()
         with built_once(folder) as build:
             if build:
                 builds.append(sorted(p.name for p in folder.iterdir()))
+                time.sleep(0.5)  # long enough for the other to be waiting on the lock
                 (folder / "result").touch()
-    # Retried from an empty folder after the failure, then built: the second caller only waits.
-    assert builds == [[]]
+            found.append((folder / "result").exists())
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert builds == [[]] and found == [True, True]
     assert sorted(p.name for p in folder.iterdir()) == [".built", "result"]

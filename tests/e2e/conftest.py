@@ -155,10 +155,10 @@ def _skip_dvc_tmp(folder: str, names: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def shared_tmp(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder shared by every pytest-xdist worker of this session (its own base folder without xdist)."""
     base = tmp_path_factory.getbasetemp()
-    return base if worker_id == "master" else base.parent
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @contextmanager

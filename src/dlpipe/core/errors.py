@@ -91,7 +91,8 @@ def _run(command: str, main: Callable[[], object], fast_exit: bool) -> None:
     except (Exception, KeyboardInterrupt) as exc:
         if debugging():
             raise
-        # One write (not print's two): a training stage's workers may still be writing their lines.
+        # One write (not print's two where stderr is unbuffered): a training stage's workers may still
+        # be writing their lines.
         sys.stderr.write(error_line(command, exc) + "\n")
         sys.stderr.flush()
         sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 1)

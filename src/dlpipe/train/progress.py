@@ -39,8 +39,9 @@ class LineProgress(Progress):
     def epoch(self, epoch: int, loss: float, val_loss: float, diverged: bool) -> None:
         if diverged or epoch % self.every == 0 or epoch == self.epochs:
             note = "  diverged: stopping" if diverged else ""
-            # One write of the whole line: print() writes the text and its newline separately, and
-            # stderr is unbuffered, so two workers' lines could interleave into one line and an empty one.
+            # One write of the whole line: where stderr is unbuffered (PYTHONUNBUFFERED or -u, common in
+            # CI and containers) print() writes the text and its newline separately, and two workers'
+            # lines could interleave into one line and an empty one.
             self.stream.write(
                 f"[{self.label}] epoch {epoch}/{self.epochs}: loss {loss:.4f}, val_loss {val_loss:.4f} "
                 f"({time.perf_counter() - self._start:.1f} s){note}\n"

@@ -30,7 +30,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from run import ROOT, benchmark_setup, new_clone, timed
+from run import GIT_IDENTITY, ROOT, benchmark_setup, new_clone, timed
 
 from dlpipe.core.errors import UserError, run_cli
 
@@ -53,9 +53,7 @@ def revision_clone(rev: str, dest: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         # The "data" filter (refuse links out of dest, special files) exists from Python 3.11.4 on.
         tar.extractall(dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
-    # The clone's one commit needs an author whether or not this machine has a git identity.
-    identity = ["-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost", "-c", "commit.gpgsign=false"]
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], [*identity, "commit", "-q", "-m", rev]):
+    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], [*GIT_IDENTITY, "commit", "-q", "-m", rev]):
         subprocess.run(["git", *cmd], cwd=dest, check=True, capture_output=True)
 
 

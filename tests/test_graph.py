@@ -179,3 +179,10 @@ def test_dvc_lock_matches_the_code_params_and_results_in_git():
     )
     stale = stale_lock_entries(status, tracked)
     assert not stale, "dvc.lock is stale; run `dvc repro` and commit dvc.lock:\n" + "\n".join(stale)
+
+
+def test_the_readme_counts_the_dependency_columns_of_dvc_exp_show():
+    files = {dep for spec in STAGES.values() for dep in spec.get("deps", [])}
+    assert f"data dependency ({len(files)} files: exact dependencies bring many)" in " ".join(
+        (ROOT / "README.md").read_text().split()
+    )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from run import GIT_IDENTITY, ROOT, benchmark_setup, new_clone, timed
+from run import GIT_IDENTITY, ROOT, benchmark_setup, mirror_argument, new_clone, timed
 
 from dlpipe.core.errors import UserError, run_cli
 
@@ -105,11 +104,7 @@ def main() -> None:
     parser.add_argument("--candidate", default=WORK_TREE, help="the revision measured (default: this work tree)")
     parser.add_argument("--pairs", type=int, default=4, help="how many pairs of runs, even (default: 4)")
     parser.add_argument("--warm-compile-cache", action="store_true", help="each revision's JAX compile cache warmed")
-    parser.add_argument(
-        "--mirror",
-        default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")),
-        help="the folder of the raw tables (default: $FETCH_MIRROR, else ../shared/data)",
-    )
+    mirror_argument(parser)
     args = parser.parse_args()
     if args.pairs < 2 or args.pairs % 2:
         raise UserError(f"--pairs {args.pairs}: give an even number from 2, so that each side runs first as often")

@@ -37,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from run import mirror_argument  # noqa: E402  (this folder's shared benchmark options)
+
 from dlpipe.core.errors import UserError, run_cli  # noqa: E402
 from tests.helpers.readme import readme_commands  # noqa: E402  (the README is the one source of the commands)
 
@@ -152,11 +154,7 @@ def main() -> None:
     """Run the four installs, then the `dvc repro` runs; print both tables."""
     parser = argparse.ArgumentParser(prog="python benchmarks/install.py", description=__doc__.splitlines()[0])
     parser.add_argument("--python", default="python3", help="the interpreter the installs use (default: python3)")
-    parser.add_argument(
-        "--mirror",
-        default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")),
-        help="the folder of the two tables, for the `dvc repro` part (default: $FETCH_MIRROR, else ../shared/data)",
-    )
+    mirror_argument(parser, "the folder of the two tables, for the `dvc repro` part")
     args = parser.parse_args()
     if shutil.which(args.python) is None:
         raise UserError(f"--python {args.python} is not an interpreter on PATH; give a name or path of one")

@@ -229,10 +229,19 @@ def report(runs: list[dict[str, tuple[float, float]]], about: str) -> str:
     return "\n".join(rows)
 
 
+def mirror_argument(parser: argparse.ArgumentParser, what: str = "the folder of the two tables") -> None:
+    """--mirror, the folder of the raw tables: $FETCH_MIRROR by default, else ../shared/data."""
+    parser.add_argument(
+        "--mirror",
+        default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")),
+        help=f"{what} (default: $FETCH_MIRROR, else ../shared/data)",
+    )
+
+
 def benchmark_arguments(parser: argparse.ArgumentParser, readme_help: str) -> None:
     """The options every pipeline benchmark takes: --repeats, --mirror, --readme."""
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--mirror", default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")))
+    mirror_argument(parser)
     parser.add_argument("--readme", action="store_true", help=readme_help)
 
 

@@ -153,6 +153,18 @@ def _workers_of(stage: int) -> list[psutil.Process]:
     return [p for p in psutil.Process(stage).children() if "spawn_main" in " ".join(p.cmdline())]
 
 
+def _started_workers(stage: int, count: int, seconds: float = 60) -> list[psutil.Process]:
+    """The ``count`` workers of ``stage``, once each runs its own interpreter."""
+    # multiprocessing's spawn forks and returns without waiting for the exec: for a moment a new
+    # worker is a copy of its parent (same command line), not yet recognisable as a worker.
+    deadline = time.monotonic() + seconds
+    while len(workers := _workers_of(stage)) < count:
+        assert time.monotonic() < deadline, f"{len(workers)} of {count} workers started"
+        time.sleep(0.05)
+    assert len(workers) == count, workers
+    return workers
+
+
 def test_ctrl_c_stops_the_workers_and_is_one_line(tmp_path):
     with long_stage(tmp_path) as proc:
         # A worker ignores SIGINT: the stage alone decides (a worker that died of it would fail the stage).
@@ -182,10 +194,7 @@ def test_ctrl_c_before_any_job_stops_the_workers_and_is_one_line(tmp_path):
     )
     try:
         assert proc.stderr is not None and proc.stderr.readline() == "workers started\n"
-        deadline = time.monotonic() + 60
-        while len(_workers_of(proc.pid)) < 2:
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.1)
+        _started_workers(proc.pid, 2)
         os.killpg(proc.pid, signal.SIGINT)
         rest = proc.stderr.read()
         assert proc.wait(timeout=60) == 130
@@ -228,8 +237,7 @@ def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
     # A training stage starts its workers first, so that their Keras imports overlap its own imports.
     with training_workers(2, Progress()) as pool:
         assert pool is not None
-        workers = _workers_of(os.getpid())
-        assert len(workers) == 2
+        workers = _started_workers(os.getpid(), 2)
         deadline = time.monotonic() + 120
         while not all(_mapped_packages(p, ["jaxlib"]) for p in workers):
             assert time.monotonic() < deadline, "the workers did not import Keras"
@@ -251,7 +259,7 @@ def test_a_worker_dead_before_its_jobs_ends_them_in_one_line_with_what_to_do(tmp
     # Killed while importing Keras (where memory grows most): the pool is broken before any job.
     with training_workers(2, Progress()) as pool:
         assert pool is not None
-        victim = _workers_of(os.getpid())[0]
+        victim = _started_workers(os.getpid(), 2)[0]
         victim.kill()  # not waited for here: the pool reaps its own processes (else it waits for ever)
         deadline = time.monotonic() + 30
         while True:  # until the pool has noticed: then submitting fails at once
@@ -291,8 +299,7 @@ def test_a_failing_job_stops_the_started_workers_before_the_experiment_cleans_up
     outputs = Outputs(tmp_path / "models", tmp_path / "plots")
     runs = {"dropout": {"dropout": 0.3}, "broken": {"no_such_argument": 1}}
     with training_workers(2, Progress()) as pool:
-        workers = _workers_of(os.getpid())
-        assert len(workers) == 2
+        workers = _started_workers(os.getpid(), 2)
         with pytest.raises(TypeError, match="no_such_argument"):
             run_experiment(runs, linear_arrays(), train_params(), outputs, title="t", seeds=[0], pool=pool)
         assert not any(p.is_running() for p in workers)

@@ -7,9 +7,9 @@ Processes, not threads: Keras shuffles each epoch with NumPy's global random sta
 would share. Each worker imports Keras once and trains one job at a time; its model goes straight to
 the stage's staging folder and its history comes back to the stage, which writes every other output.
 A worker keeps out what Keras imports for other jobs (matplotlib, pandas: see configure_backend).
-Measured on this project's two-core machine (`python benchmarks/run.py`): a cold `dvc repro` 0.40x the
-notebook against 0.41x in one process (XLA's compiler and its matrix kernels already use both cores much
-of the time); by hand, with a warm compile cache, about a tenth off the dropout stage (one seed and three).
+Each process computes on one CPU thread (dlpipe.train.backend.XLA_CPU_THREADS), so the workers are what
+uses a second core: measured on this project's two-core machine (`python benchmarks/run.py`), a cold
+`dvc repro` 0.39x the notebook against 0.43x in one process.
 """
 
 from __future__ import annotations

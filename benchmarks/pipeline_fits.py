@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from dlpipe.core.errors import run_cli
+from dlpipe.core.errors import UserError, run_cli
 
 
 def main() -> None:
@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--xla-threads", type=int, help="XLA CPU threads (JAX), instead of the pipeline's")
     args = parser.parse_args()
+    if args.xla_threads is not None and (args.backend != "jax" or args.xla_threads < 1):
+        raise UserError(f"--xla-threads {args.xla_threads}: give a number of threads from 1, with --backend jax")
     from dlpipe.core import layout
     from dlpipe.core.params import load_params
     from dlpipe.core.registry import BATCHNORM, DROPOUT
@@ -34,7 +36,7 @@ def main() -> None:
 
     start = time.perf_counter()
     configure_backend(args.backend, layout.jax_cache_dir(os.environ), training_process=True)
-    if args.xla_threads:
+    if args.xla_threads is not None:
         os.environ["PJRT_NPROC"] = str(args.xla_threads)  # read when JAX starts its CPU client, later
     from dlpipe.data.arrays import Arrays
     from dlpipe.train.backend import seed_everything

@@ -6,7 +6,8 @@ Times, each as the median of ``--repeats`` runs, with the peak memory (max RSS o
 process) of each:
   - the notebook's plain code for its three fits (benchmarks/notebook_baseline.py, TensorFlow):
     the baseline;
-  - the pipeline's own fits (the functions the stages call) on each Keras backend;
+  - the pipeline's own fits (the functions the stages call) on each Keras backend, and on JAX again
+    with two XLA threads instead of the pipeline's one (time, CPU time and result of each fit);
   - a cold `dvc repro` of the whole pipeline in a fresh temporary clone (empty DVC and JAX
     caches), then a no-op `dvc repro`, then `dvc exp run -S dropout=0.5`;
   - the same cold `dvc repro` in another fresh clone with every stage in one process

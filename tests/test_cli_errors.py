@@ -277,6 +277,7 @@ ENTRY_POINTS = [
     ("spec_figures", ["-m", "dlpipe.report.spec_figures", "--out", "figures"], None, "no dvc.yaml in"),
     ("notebook_baseline", ["benchmarks/notebook_baseline.py", "--data", "nowhere"], None, "--data nowhere is not"),
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "jax"], None, "params.yaml not found"),
+    ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "tensorflow", "--xla-threads", "2"], None, "--xla"),
     ("benchmark", ["benchmarks/run.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("repro_breakdown", ["benchmarks/repro_breakdown.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a"),
     ("stage_profile", ["benchmarks/stage_profile.py", "--report", "r.json", "nowhere"], None, "nowhere is not a file"),

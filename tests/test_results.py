@@ -53,3 +53,19 @@ def test_readme_table_is_the_one_generated_from_the_metrics():
     readme = (ROOT / "README.md").read_text()
     between = readme.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert between == results_table(ROOT / "metrics/summary.json")
+
+
+def test_readme_exp_show_example_has_the_committed_results_as_main():
+    # The example of `dvc exp show` in the README is output pasted from a real run: its `main` row must
+    # be the committed results, or it shows numbers nobody gets any more.
+    block = (ROOT / "README.md").read_text().split("<!-- exp-show:begin", 1)[1].split("<!-- exp-show:end -->", 1)[0]
+    lines = block.splitlines()
+    header = next(line for line in lines if "Experiment" in line).split()
+    main = next(line for line in lines if line.split()[:1] == ["main"]).split()
+    # The header has no column for "Created"'s two words (time and AM/PM) but its own: align from the right.
+    cells = dict(zip(reversed(header), reversed(main), strict=False))
+    committed = json.loads((ROOT / "metrics/summary.json").read_text())
+    shown = [c for c in header if c.startswith("min_val_loss.")]
+    assert len(shown) >= 3, block
+    for column in shown:
+        assert float(cells[column]) == float(f"{committed['min_val_loss'][column.split('.', 1)[1]]:.5g}"), column

@@ -26,7 +26,8 @@ from dlpipe.train.backend import compile_cache_environment
 from tests.conftest import make_concrete, make_spotify
 
 ROOT = Path(__file__).resolve().parents[2]
-JAX_CACHE_SETTINGS = frozenset(compile_cache_environment(Path()))
+# Set in this process by the unit tests' backend (tests/conftest.py), never by a user: a stage sets its own.
+BACKEND_SETTINGS = frozenset(compile_cache_environment(Path())) | {"PJRT_NPROC"}
 TINY_EPOCHS = {"train_dropout": 3, "train_batchnorm": 4}
 
 
@@ -121,9 +122,9 @@ def copy_worktree(dest: Path) -> None:
 
 
 def _environment(root: Path) -> dict[str, str]:
-    # Not the compile-cache settings the unit tests' backend set in this process: a stage finds its
-    # cache itself, as on a user's machine.
-    inherited = {k: v for k, v in os.environ.items() if k not in JAX_CACHE_SETTINGS}
+    # Not the compile-cache and thread settings the unit tests' backend set in this process: a stage
+    # finds its cache and sets its threads itself, as on a user's machine.
+    inherited = {k: v for k, v in os.environ.items() if k not in BACKEND_SETTINGS}
     return {
         **inherited,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",

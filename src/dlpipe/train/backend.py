@@ -13,11 +13,11 @@ import numpy as np
 from dlpipe.core.errors import UserError
 
 # XLA's CPU threads per JAX process, whatever the machine. Their number changes the bits of a fit (a
-# matrix product's sums are split differently across threads: same data and seed, other weights), so
-# a count taken from the machine would make the results depend on its cores, and on DLPIPE_WORKERS.
-# One, because these networks are too small to share: a second thread costs more than it saves
-# (the dropout fit on the real data, here: 2.1 s and 2.4 s of CPU on one thread, 2.4 s and 3.9 s of
-# CPU on two). The cores are used by training a stage's models side by side, one process each.
+# matrix product's sums are split differently across threads: same data and seed, other weights), so a
+# count taken from the machine (XLA's default: the CPUs the process may use) would make the results
+# depend on its cores. One, because these networks are too small to share: a second thread costs more
+# CPU than it saves (benchmarks/run.py times the fits both ways). The cores go to training a stage's
+# models side by side, one process each.
 XLA_CPU_THREADS = 1
 
 
@@ -50,7 +50,7 @@ def configure_backend(
         # TensorFlow as absent in this process.
         sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
         # Read by XLA when JAX first starts its CPU client. Set, not defaulted: the count is part of the
-        # results. (TensorFlow, its ops made deterministic, gave the same bits on one core and on two.)
+        # results. (TensorFlow's ops, made deterministic, give the same bits on one core and on two: tested.)
         os.environ["PJRT_NPROC"] = str(XLA_CPU_THREADS)
     if training_process or worker:
         sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dlpipe.report.results_table import BEGIN, END, results_table
 from dlpipe.train.summary import read_seed_table, run_major
+from tests.helpers.readme import exp_show_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +59,7 @@ def test_readme_table_is_the_one_generated_from_the_metrics():
 def test_readme_exp_show_example_has_the_committed_results_as_main():
     # The example of `dvc exp show` in the README is output pasted from a real run: its `main` row must
     # be the committed results, or it shows numbers nobody gets any more.
-    block = (ROOT / "README.md").read_text().split("<!-- exp-show:begin", 1)[1].split("<!-- exp-show:end -->", 1)[0]
+    block = exp_show_example()
     lines = block.splitlines()
     header = next(line for line in lines if "Experiment" in line).split()
     main = next(line for line in lines if line.split()[:1] == ["main"]).split()

@@ -4,13 +4,13 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from dlpipe.core.registry import STAGES
 from dlpipe.train.summary import read_seed_table
 from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
+from tests.helpers.readme import exp_show_example
 
 pytestmark = pytest.mark.e2e
 
@@ -123,8 +123,6 @@ def test_bad_data_fails_with_one_clear_line_and_writes_nothing(clone):
 
 
 EXP_SHOW_KEEP = r"min_val_loss\."
-README = Path(__file__).resolve().parents[2] / "README.md"
-EXP_BEGIN, EXP_END = "<!-- exp-show:begin", "<!-- exp-show:end -->"
 
 
 def exp_show(clone, *flags: str) -> str:
@@ -173,7 +171,7 @@ def test_exp_show_shows_the_reviewers_columns_in_160_columns(experiment):
     # The README's example (the real data) was made by the same command: the same columns, but for a
     # run that has no min validation loss in one of them (on the real data no_batchnorm diverges).
     # Other changed columns (gap, epoch) depend on the data; the ones the README is about must agree.
-    block = README.read_text().split(EXP_BEGIN, 1)[1].split(EXP_END, 1)[0]
+    block = exp_show_example()
     readme_header = next(line for line in block.splitlines() if "Experiment" in line).split()
 
     def key_columns(columns: list[str], other: list[str]) -> list[str]:

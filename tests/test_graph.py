@@ -19,7 +19,7 @@ import networkx as nx
 import pytest
 import yaml
 
-from dlpipe.core.registry import SUMMARY_STAGE
+from dlpipe.core.registry import PARAMS_CHECK_STAGE, SUMMARY_STAGE
 from tests.helpers.imports import project_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,10 +114,14 @@ def test_dvc_dag_is_one_connected_graph():
         if "->" in line
     }
     assert edges == set(graph().edges)
-    assert nx.is_weakly_connected(graph())
-    assert {"fetch"} == {s for s in STAGES if graph().in_degree(s) == 0}
+    # The params check stands alone: it reads the whole params.yaml, writes nothing, and no stage waits on it.
+    check = STAGES[PARAMS_CHECK_STAGE]
+    assert check["params"] == [{"params.yaml": None}] and not {"outs", "metrics", "plots"} & set(check)
+    pipeline = graph().subgraph(set(STAGES) - {PARAMS_CHECK_STAGE})
+    assert nx.is_weakly_connected(pipeline)
+    assert {"fetch"} == {s for s in pipeline if pipeline.in_degree(s) == 0}
     # The summary is the only sink: `dvc repro summarize` is the whole build (tests/e2e/test_stage_alone.py).
-    assert {SUMMARY_STAGE} == {s for s in STAGES if graph().out_degree(s) == 0}
+    assert {SUMMARY_STAGE} == {s for s in pipeline if pipeline.out_degree(s) == 0}
 
 
 @pytest.mark.xdist_group("checkout-dvc")

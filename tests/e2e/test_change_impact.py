@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dlpipe.core.registry import DATA_STAGES, STAGES, SUMMARY_STAGE, TRAINING_STAGES
+from dlpipe.core.registry import DATA_STAGES, PARAMS_CHECK_STAGE, STAGES, SUMMARY_STAGE, TRAINING_STAGES
 from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
 
 pytestmark = pytest.mark.e2e
@@ -16,19 +16,20 @@ ALL = frozenset(STAGES)
 DATA = frozenset(DATA_STAGES)
 TRAINING = frozenset(t.stage for t in TRAINING_STAGES)
 S = SUMMARY_STAGE  # reruns after any training stage that ran: it gathers their results
+P = PARAMS_CHECK_STAGE  # reruns on any change of params.yaml: it validates the whole file
 
 # (change, what it reruns). A param change is `dvc exp run -S`; a file change is an edit of that
 # file (a comment line appended, as a minimal edit), then `dvc repro`.
 IMPACT = [
-    ("group_split.seed=1", {"group_split", "preprocess", *TRAINING, S}),
-    ("group_split.spotify_train_size=0.7", {"group_split", "preprocess", "train_dropout", S}),
-    ("group_split.concrete_train_size=0.6", {"group_split", "preprocess", "train_batchnorm", S}),
-    ("preprocess.standardize_concrete=true", {"preprocess", "train_batchnorm", S}),
-    (DROPOUT_05, {"train_dropout", S}),
-    ("train_dropout.batch_size=256", {"train_dropout", S}),
-    ("train_batchnorm.optimizer=adam", {"train_batchnorm", S}),
-    ("keras_backend=tensorflow", {*TRAINING, S}),
-    ("seeds=[0,1,2]", {*TRAINING, S}),
+    ("group_split.seed=1", {P, "group_split", "preprocess", *TRAINING, S}),
+    ("group_split.spotify_train_size=0.7", {P, "group_split", "preprocess", "train_dropout", S}),
+    ("group_split.concrete_train_size=0.6", {P, "group_split", "preprocess", "train_batchnorm", S}),
+    ("preprocess.standardize_concrete=true", {P, "preprocess", "train_batchnorm", S}),
+    (DROPOUT_05, {P, "train_dropout", S}),
+    ("train_dropout.batch_size=256", {P, "train_dropout", S}),
+    ("train_batchnorm.optimizer=adam", {P, "train_batchnorm", S}),
+    ("keras_backend=tensorflow", {P, *TRAINING, S}),
+    ("seeds=[0,1,2]", {P, *TRAINING, S}),
     ("edit sources.yaml", {"fetch"}),
     ("edit src/dlpipe/data/raw_tables.py", DATA),
     ("edit src/dlpipe/data/split.py", {"group_split"}),

@@ -1,7 +1,8 @@
 """`dvc repro <stage>` in a fresh clone runs what that stage needs upstream, and nothing else.
 
-The sink, `summarize`, is not repeated here: it is the graph's only sink (tests/test_graph.py), so its
-upstream is every stage, and the session's built template is exactly that, a fresh clone's full build
+The sink, `summarize`, is not repeated here: it is the graph's only sink but the params check, which
+has no edge (tests/test_graph.py), so its upstream is every other stage, and the session's built
+template is exactly that, a fresh clone's full build
 (tests/e2e/test_pipeline.py checks that it ran every stage, left nothing to do, and that rebuilding it
 gives the same bytes, dvc.lock included).
 """
@@ -12,12 +13,13 @@ import re
 
 import pytest
 
-from dlpipe.core.registry import DATA_STAGES, STAGES, SUMMARY_STAGE, TRAINING_STAGES
+from dlpipe.core.registry import DATA_STAGES, PARAMS_CHECK_STAGE, STAGES, SUMMARY_STAGE, TRAINING_STAGES
 
 pytestmark = pytest.mark.e2e
 
 # What `dvc repro <stage>` must run: the stage and everything upstream of it, in dvc.yaml's order.
 UPSTREAM = {
+    PARAMS_CHECK_STAGE: {PARAMS_CHECK_STAGE},
     "fetch": {"fetch"},
     "group_split": {"fetch", "group_split"},
     "preprocess": set(DATA_STAGES),

@@ -81,8 +81,14 @@ def main() -> None:
     script, out = sys.argv[1], Path(sys.argv[2]).resolve()
     import dlpipe.core.params
 
-    real_load = dlpipe.core.params.load_params
+    real_load, real_check = dlpipe.core.params.load_params, dlpipe.core.params.check_params_file
     dlpipe.core.params.load_params = lambda *a, **k: Recorder(real_load(*a, **k))  # type: ignore[assignment]
+
+    def check_whole_file(*args: Any, **kwargs: Any) -> None:
+        params_read.add("")  # every key: the check's outcome depends on all of them
+        real_check(*args, **kwargs)
+
+    dlpipe.core.params.check_params_file = check_whole_file  # type: ignore[assignment]
     sys.addaudithook(_hook)
     # Not as __main__: the stage's own entry point ends the process early (fast exit) and would
     # skip the report below; its main() is the whole of the stage's work.

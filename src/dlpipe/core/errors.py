@@ -183,6 +183,9 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
     parent, or the parent of the shell DVC ran it through). Call it before the stage's heavy
     imports (do them inside ``main``), so that Ctrl-C during them is one line too.
 
+    At its end the stage checks that the params and files dvc.yaml declares for it are those it started
+    with (:class:`dlpipe.core.stage_inputs.Snapshot`): otherwise it fails before DVC records anything.
+
     The process ends with ``os._exit`` as soon as ``main`` has returned (its outputs are written,
     fsynced and renamed by then), skipping the interpreter's teardown: ≈1 s of freeing the XLA
     runtime in a Keras process, 0.5-1.4 s of freeing modules in one that imported scikit-learn
@@ -194,6 +197,14 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
     def watched() -> object:
         # Inside the boundary: Ctrl-C while psutil loads is one line too.
         watch_parent()
-        return main()
+        from dlpipe.core.stage_inputs import Snapshot
+
+        # DVC records the params and dependencies it finds when the stage ends: they must still be
+        # those the stage started with (see stage_inputs).
+        inputs = Snapshot.take(stage)
+        result = main()
+        if inputs is not None:
+            inputs.check()
+        return result
 
     _run(stage, watched, fast_exit)

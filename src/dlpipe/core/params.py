@@ -1,14 +1,18 @@
 """The schemas of params.yaml and sources.yaml: types, ranges and allowed names, in one place.
 
+Both files are read by DVC's own YAML reader (ruamel.yaml's YAML 1.2 "safe" loader, through
+:func:`dvc.utils.serialize.parse_yaml`), so that every value means to a stage exactly what DVC records
+in dvc.lock and shows in `dvc params diff`: ``1e-05`` is a number, ``010`` is ten, ``yes`` and ``1:00``
+are strings (PyYAML's YAML 1.1 reads them as a string, eight, true and sixty).
 Validation happens before any heavy import, so a typo costs a second, not a TensorFlow start-up.
 """
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dlpipe.core.errors import UserError
@@ -130,10 +134,24 @@ class Params(_Strict):
         return seeds
 
 
-def _describe(error: dict) -> str:
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a mapping at ``loc`` (a path of keys under ``model``) may have."""
+    for key in loc:
+        field = model.model_fields.get(str(key))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _describe(error: dict, model: type[BaseModel]) -> str:
     where = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key (a typo?); remove it or fix its name"
+        known = _known_keys(model, error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"the keys here are {', '.join(known)}"
+        return f"{where}: unknown key ({hint}); remove it or fix its name"
     if error["type"] == "missing":
         return f"{where}: missing"
     if error["type"] == "value_error" and isinstance(error.get("input"), dict):
@@ -150,7 +168,7 @@ def _validate(model: type[ModelT], raw: object, source: str) -> ModelT:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        lines = [_describe(e) for e in exc.errors()]
+        lines = [_describe(e, model) for e in exc.errors()]
         raise UserError(f"invalid {source}:\n  " + "\n  ".join(lines)) from None
 
 
@@ -164,22 +182,40 @@ def validate_sources(raw: object, source: str = "sources.yaml") -> Sources:
     return _validate(Sources, raw, source)
 
 
-def _read_yaml(path: Path) -> object:
+def parse_yaml(text: str, source: str) -> object:
+    """``text`` as DVC reads a params or config file (None when empty); a UserError naming ``source`` if
+    it is not valid YAML."""
+    from dvc.utils.serialize import YAMLError, parse_yaml
+
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # DVC's reader answers {} for an empty document; None here, so that the schema says "empty".
+        return parse_yaml(text, source) or None
+    except YAMLError as exc:
+        detail = " ".join(str(exc.__cause__ or exc).replace('"<unicode string>"', source).split())
+        raise UserError(f"{source} is not valid YAML: {detail}") from None
+
+
+def read_yaml(path: Path) -> object:
+    """A YAML file as DVC reads it (:func:`parse_yaml`); UserErrors for a missing or non-UTF-8 file."""
+    try:
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path} not found; run from the repository root") from None
     except UnicodeDecodeError:
         raise UserError(f"{path} is not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    return parse_yaml(text, str(path))
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml."""
-    return validate_params(_read_yaml(Path(path)), str(path))
+    return validate_params(read_yaml(Path(path)), str(path))
+
+
+def check_params_file(path: str | Path = "params.yaml") -> None:
+    """Validate the whole params.yaml (every key, known or not); a UserError if anything is wrong."""
+    load_params(path)
 
 
 def load_sources(path: str | Path = "sources.yaml") -> Sources:
     """Read and validate sources.yaml."""
-    return validate_sources(_read_yaml(Path(path)), str(path))
+    return validate_sources(read_yaml(Path(path)), str(path))

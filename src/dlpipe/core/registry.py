@@ -47,7 +47,9 @@ BATCHNORM = TrainingStage(
 TRAINING_STAGES: tuple[TrainingStage, ...] = (DROPOUT, BATCHNORM)
 DATA_STAGES: tuple[str, ...] = ("fetch", "group_split", "preprocess")
 SUMMARY_STAGE = "summarize"
-STAGES: tuple[str, ...] = (*DATA_STAGES, *(t.stage for t in TRAINING_STAGES), SUMMARY_STAGE)
+# Validates the whole params.yaml whenever any of it changes; no outputs, no edge in the graph.
+PARAMS_CHECK_STAGE = "check_params"
+STAGES: tuple[str, ...] = (PARAMS_CHECK_STAGE, *DATA_STAGES, *(t.stage for t in TRAINING_STAGES), SUMMARY_STAGE)
 RUNS: tuple[str, ...] = tuple(run for t in TRAINING_STAGES for run in t.runs)
 # What a reviewer compares first: the first column of `dvc exp show`, the sweep figure's y axis.
 PRIMARY_METRIC = "min_val_loss"

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dlpipe.core import layout
+from dlpipe.core.params import parse_yaml
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import Sample
 from dlpipe.report.dvc_cli import WORKSPACE, dvc_json, file_at
@@ -79,7 +78,7 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
 def params_at(rev: str | None, cwd: Path = Path()) -> dict[str, Any]:
     """params.yaml of ``rev`` (None: the workspace), flat, with its own types (lists stay lists)."""
     text = file_at(rev, "params.yaml", cwd)
-    document = yaml.safe_load(text) if text else None
+    document = parse_yaml(text, f"params.yaml of {rev or WORKSPACE}") if text else None
     return flatten(document) if isinstance(document, Mapping) else {}
 
 

@@ -34,6 +34,7 @@ def test_each_training_stage_writes_the_files_of_its_runs():
             *(f"{plots / run}.csv" for run in t.runs),
             f"{plots / layout.SEEDS_TABLE}",
             f"{plots / layout.LOSS_FIGURE}",
+            f"{plots / layout.ENVIRONMENT_FILE}",
             f"{layout.MODELS_DIR / t.stage}",
         }
         assert outputs(t.stage) == expected

@@ -24,6 +24,8 @@ PLOTS_DIR = Path("plots")
 # In each training stage's plots/<stage>/ folder, beside one <run>.csv of curves per run:
 SEEDS_TABLE = "seeds.csv"
 LOSS_FIGURE = "loss.png"
+# Where those results were computed (dlpipe.core.environment): what a review checks before comparing.
+ENVIRONMENT_FILE = "environment.json"
 
 METRICS_DIR = Path("metrics")
 SUMMARY_METRICS = METRICS_DIR / "summary.json"

@@ -35,6 +35,11 @@ class Outputs:
         return self.plots_dir / layout.SEEDS_TABLE
 
     @property
+    def environment_file(self) -> Path:
+        """Where the results were computed (:mod:`dlpipe.core.environment`)."""
+        return self.plots_dir / layout.ENVIRONMENT_FILE
+
+    @property
     def figure_file(self) -> Path:
         """The loss curves of every run, as PNG."""
         return self.plots_dir / layout.LOSS_FIGURE

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dlpipe.core import environment
+from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.train.backend import configure_backend
@@ -52,7 +54,8 @@ def train_stage(
     progress: str = "auto",
     workers: int = 1,
 ) -> dict[str, dict]:
-    """Train ``runs`` on ``arrays_file`` under ``params.keras_backend``; write the stage's outputs.
+    """Train ``runs`` on ``arrays_file`` under ``params.keras_backend``; write the stage's outputs, and
+    where they were computed (:mod:`dlpipe.core.environment`).
 
     ``progress``: ``auto`` (a bar on a terminal, plain lines otherwise), ``bar``, ``lines`` or ``off``.
     ``workers``: how many models may train at a time, each in a worker process (1: all here).
@@ -68,11 +71,12 @@ def train_stage(
         # Imported only now, the backend chosen (Keras only if this process trains itself).
         from dlpipe.train.experiment import Outputs, run_experiment
 
-        return run_experiment(
+        outputs = Outputs.for_stage(stage)
+        summaries = run_experiment(
             runs,
             arrays,
             train,
-            Outputs.for_stage(stage),
+            outputs,
             title=title,
             seeds=params.seeds,
             progress=display,
@@ -80,3 +84,6 @@ def train_stage(
             workers=count,
             pool=pool,
         )
+    with atomic_path(outputs.environment_file) as tmp:
+        environment.write(tmp, environment.describe_here(params.keras_backend))
+    return summaries

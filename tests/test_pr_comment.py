@@ -1,7 +1,10 @@
-"""The pull-request comment: created once, then edited in place; figures point to the artifact; errors are one line.
+"""The pull-request comment: created once, then edited in place, never someone else's; figures point to the
+artifact; errors are one line.
 
 GitHub is played by a stand-in `gh` on PATH that records every call (arguments and stdin) and
-answers from a small JSON state, the way `gh api` would.
+answers from a small JSON state, the way `gh api` would: the token belongs to ``state["viewer"]``
+(GraphQL's viewer), a comment it creates has that author, and, as GitHub does, it refuses to edit a
+comment someone else wrote.
 """
 
 from __future__ import annotations
@@ -33,10 +36,18 @@ def save():
         json.dump(state, f)
 
 
-if state.get("fail"):
+def refuse():
     save()
     print("gh: Resource not accessible by integration (HTTP 403)", file=sys.stderr)
     sys.exit(1)
+
+
+if state.get("fail") and state["fail"] in " ".join(args):
+    refuse()
+if args[1] == "graphql":
+    print(json.dumps({{"data": {{"viewer": {{"login": state["viewer"]}} if state["viewer"] else None}}}}))
+    save()
+    sys.exit(0)
 method = args[args.index("-X") + 1] if "-X" in args else "GET"
 endpoint = next(a for a in args if a.startswith("repos/"))
 if method == "GET":
@@ -44,7 +55,7 @@ if method == "GET":
     half = len(state["comments"]) // 2
     sys.stdout.write(json.dumps(state["comments"][:half]) + json.dumps(state["comments"][half:]))
 elif method == "POST":
-    new = {{"id": state["next_id"], "body": json.loads(stdin)["body"]}}
+    new = {{"id": state["next_id"], "user": {{"login": state["viewer"]}}, "body": json.loads(stdin)["body"]}}
     new["html_url"] = "https://github.com/octo/repo/pull/7#issuecomment-%d" % new["id"]
     state["next_id"] += 1
     state["comments"].append(new)
@@ -53,6 +64,8 @@ elif method == "PATCH":
     wanted = int(endpoint.rsplit("/", 1)[1])
     for comment in state["comments"]:
         if comment["id"] == wanted:
+            if comment["user"]["login"] != state["viewer"]:
+                refuse()
             comment["body"] = json.loads(stdin)["body"]
             print(json.dumps(comment))
 save()
@@ -74,11 +87,21 @@ REPORT = """\
 - `workspace`: **Yes.** Overfitting gap 0.0006 with Dropout vs 0.0068 without.
 """
 FIGURES = "https://github.com/octo/repo/actions/runs/42#artifacts"
+BOT = "github-actions[bot]"  # the author GITHUB_TOKEN's comments have, and GraphQL's viewer for that token
+VIEWER_CALL = ["api", "graphql", "-f", "query={ viewer { login } }"]
+LISTING_CALL = ["api", "--paginate", "repos/octo/repo/issues/7/comments?per_page=100"]
+
+
+def comment(number: int, author: str, body: str) -> dict:
+    """A pull-request comment as GitHub's REST API lists it (the fields this tool reads)."""
+    url = f"https://github.com/octo/repo/pull/7#issuecomment-{number}"
+    return {"id": number, "user": {"login": author}, "body": body, "html_url": url}
 
 
 @pytest.fixture
 def github(tmp_path: Path) -> dict:
-    """A stand-in `gh` on PATH and its state: three comments by others, one of them quoting our marker."""
+    """A stand-in `gh` on PATH and its state: the token is the bot's; four comments by others, one quoting our
+    marker and one, the last, starting with it as ours do."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gh = bin_dir / "gh"
@@ -86,11 +109,12 @@ def github(tmp_path: Path) -> dict:
     gh.chmod(0o755)
     state = tmp_path / "gh-state.json"
     others = [
-        {"id": 11, "body": "Looks good to me"},
-        {"id": 12, "body": f"Quoting the bot:\n> {MARKER}\n> old numbers"},
-        {"id": 13, "body": "Please rerun"},
+        comment(11, "alice", "Looks good to me"),
+        comment(12, "bob", f"Quoting the bot:\n> {MARKER}\n> old numbers"),
+        comment(13, "alice", "Please rerun"),
+        comment(14, "mallory", f"{MARKER}\nnot the bot's numbers"),
     ]
-    state.write_text(json.dumps({"comments": others, "next_id": 1000, "calls": []}))
+    state.write_text(json.dumps({"viewer": BOT, "comments": others, "next_id": 1000, "calls": []}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
     env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", FAKE_GH_STATE=str(state))
     return {"env": env, "state": state, "bin": bin_dir}
@@ -107,6 +131,7 @@ def state_of(github: dict) -> dict:
 
 
 def test_first_run_creates_the_comment_and_the_second_edits_the_same_one(github, tmp_path):
+    # Comment 14 starts with the marker too, but mallory wrote it: the bot posts its own instead.
     report = tmp_path / "report.md"
     report.write_text(REPORT)
     args = ["--report", str(report), "--pr", "7", "--repo", "octo/repo", "--figures-url", FIGURES]
@@ -114,8 +139,8 @@ def test_first_run_creates_the_comment_and_the_second_edits_the_same_one(github,
     first = pr_comment(github["env"], *args)
     assert (first.returncode, first.stderr) == (0, "")
     assert first.stdout == "created https://github.com/octo/repo/pull/7#issuecomment-1000\n"
-    listing, create = state_of(github)["calls"]
-    assert listing["args"] == ["api", "--paginate", "repos/octo/repo/issues/7/comments?per_page=100"]
+    viewer, listing, create = state_of(github)["calls"]
+    assert (viewer["args"], listing["args"]) == (VIEWER_CALL, LISTING_CALL)
     assert create["args"] == ["api", "-X", "POST", "repos/octo/repo/issues/7/comments", "--input", "-"]
     created = json.loads(create["stdin"])["body"]
     assert created.startswith(MARKER + "\n") and "| train_dropout | dropout | min_val_loss | 0.1918 |" in created
@@ -125,15 +150,46 @@ def test_first_run_creates_the_comment_and_the_second_edits_the_same_one(github,
     assert (second.returncode, second.stderr) == (0, "")
     assert second.stdout == "updated https://github.com/octo/repo/pull/7#issuecomment-1000\n"
     state = state_of(github)
-    listing, edit = state["calls"][2:]
-    assert listing["args"][:2] == ["api", "--paginate"]
+    viewer, listing, edit = state["calls"][3:]
+    assert (viewer["args"], listing["args"]) == (VIEWER_CALL, LISTING_CALL)
     assert edit["args"] == ["api", "-X", "PATCH", "repos/octo/repo/issues/comments/1000", "--input", "-"]
     # Still one comment of ours, with the new numbers; the others untouched.
-    ours = [c for c in state["comments"] if c["body"].startswith(MARKER)]
+    ours = [c for c in state["comments"] if c["user"]["login"] == BOT]
     assert [c["id"] for c in ours] == [1000] and "| 0.1918 | 0.1899 |" in ours[0]["body"]
-    assert [c["id"] for c in state["comments"]] == [11, 12, 13, 1000]
+    assert [c["id"] for c in state["comments"]] == [11, 12, 13, 14, 1000]
+    assert state["comments"][3]["body"] == f"{MARKER}\nnot the bot's numbers"
     # The body travels on stdin only: argv stays short whatever the report's length.
     assert all(len(" ".join(call["args"])) < 200 for call in state["calls"])
+
+
+def test_the_bots_own_earlier_comment_is_edited_and_a_foreign_one_before_it_is_not(github, tmp_path):
+    state = state_of(github)
+    own = comment(15, BOT, f"{MARKER}\nlast push's numbers")
+    github["state"].write_text(json.dumps({**state, "comments": [*state["comments"], own]}))
+    report = tmp_path / "report.md"
+    report.write_text(REPORT)
+
+    proc = pr_comment(github["env"], "--report", str(report), "--pr", "7", "--repo", "octo/repo")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == "updated https://github.com/octo/repo/pull/7#issuecomment-15\n"
+    state = state_of(github)
+    assert [call["args"][1:4] for call in state["calls"]][-1] == ["-X", "PATCH", "repos/octo/repo/issues/comments/15"]
+    assert [c["id"] for c in state["comments"]] == [11, 12, 13, 14, 15]
+    assert state["comments"][3]["body"] == f"{MARKER}\nnot the bot's numbers"
+    assert "| train_dropout | dropout | min_val_loss | 0.1918 | 0.1901 |" in state["comments"][4]["body"]
+
+
+def test_a_personal_token_finds_the_comment_its_user_wrote(github, tmp_path):
+    # The author is whoever the token belongs to, not a fixed bot name: with mallory's token, mallory's
+    # comment is the one to edit, and the bot's (first on the page) is not.
+    state = state_of(github)
+    bots = comment(10, BOT, f"{MARKER}\nthe bot's numbers")
+    github["state"].write_text(json.dumps({**state, "viewer": "mallory", "comments": [bots, *state["comments"]]}))
+    report = tmp_path / "report.md"
+    report.write_text(REPORT)
+    proc = pr_comment(github["env"], "--report", str(report), "--pr", "7", "--repo", "octo/repo")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == "updated https://github.com/octo/repo/pull/7#issuecomment-14\n"
 
 
 def test_local_images_become_lines_that_point_to_the_artifact():
@@ -171,17 +227,37 @@ def test_defaults_come_from_github_actions(monkeypatch):
     assert (args.repo, args.figures_url) == ("octo/repo", FIGURES)
 
 
-def test_a_gh_failure_is_one_line(github, tmp_path):
+@pytest.mark.parametrize(
+    ("failing", "shown"),
+    [
+        ("graphql", "gh api graphql -f query={ viewer { login } }"),
+        ("comments?per_page", "gh api --paginate repos/octo/repo/issues/7/comments?per_page=100"),
+    ],
+)
+def test_a_gh_failure_is_one_line_and_nothing_is_written(github, tmp_path, failing, shown):
     state = state_of(github)
-    github["state"].write_text(json.dumps({**state, "fail": True}))
+    github["state"].write_text(json.dumps({**state, "fail": failing}))
     report = tmp_path / "report.md"
     report.write_text(REPORT)
     proc = pr_comment(github["env"], "--report", str(report), "--pr", "7", "--repo", "octo/repo")
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr == (
-        "pr_comment: error: `gh api --paginate repos/octo/repo/issues/7/comments?per_page=100` failed (exit 1): "
-        "gh: Resource not accessible by integration (HTTP 403)\n"
+        f"pr_comment: error: `{shown}` failed (exit 1): gh: Resource not accessible by integration (HTTP 403)\n"
     )
+    assert state_of(github)["comments"] == state["comments"]
+
+
+def test_a_token_gh_cannot_name_is_one_line_and_nothing_is_written(github, tmp_path):
+    state = state_of(github)
+    github["state"].write_text(json.dumps({**state, "viewer": None}))
+    report = tmp_path / "report.md"
+    report.write_text(REPORT)
+    proc = pr_comment(github["env"], "--report", str(report), "--pr", "7", "--repo", "octo/repo")
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "pr_comment: error: gh did not say whose token GH_TOKEN is (no login in GraphQL's viewer); check the token\n"
+    )
+    assert [call["args"] for call in state_of(github)["calls"]] == [VIEWER_CALL]
 
 
 def test_gh_missing_is_one_line(github, tmp_path):

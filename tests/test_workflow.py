@@ -1,7 +1,9 @@
-"""The workflows are valid GitHub Actions (schema and actionlint) and run only commands this repository tests."""
+"""The workflows are valid GitHub Actions (schema and actionlint), run only commands this repository tests, and
+follow least privilege: actions pinned by commit, permissions per job, no token where the project's code runs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -93,10 +95,106 @@ def load(path: Path) -> dict:
     return flow
 
 
+def steps_of(flow: dict) -> list[dict]:
+    return [step for job in flow["jobs"].values() for step in job["steps"]]
+
+
+def runs_of(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+# `uses: OWNER/NAME@REF  # COMMENT`, as written (YAML drops the comment).
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+?)\s*(?:#\s*(?P<comment>.*?))?\s*$", re.MULTILINE)
+# The project's code or its dependencies: what a job holding a write token must not run.
+PROJECT_CODE = re.compile(r"\b(?:uv|python3?|pip|dvc|pytest|node|npm)\b")
+TOKENS = ("secrets.GITHUB_TOKEN", "github.token")
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_by_commit_with_its_version_beside(workflow):
+    lines = USES_LINE.findall(workflow.read_text())
+    # Every `uses:` the YAML holds is one of these lines: none written another way escapes the check.
+    assert sorted(ref for ref, _ in lines) == sorted(
+        step["uses"] for step in steps_of(load(workflow)) if "uses" in step
+    )
+    assert lines
+    for ref, comment in lines:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), f"{workflow.name}: {ref} is not pinned by commit"
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", comment), f"{workflow.name}: {ref} has no `# vX.Y.Z` comment"
+
+
+def test_one_action_is_pinned_to_one_commit_and_version_everywhere():
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for workflow in WORKFLOWS:
+        for ref, comment in USES_LINE.findall(workflow.read_text()):
+            action, commit = ref.split("@")
+            pins.setdefault(action, set()).add((commit, comment))
+    assert {action for action, found in pins.items() if len(found) > 1} == set(), pins
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_declares_its_permissions_and_the_workflow_grants_nothing_more(workflow):
+    flow = load(workflow)
+    # Top level: nothing, or reading only; each job says what its token may do.
+    assert set(flow["permissions"].values()) <= {"read", "none"}
+    for name, job in flow["jobs"].items():
+        assert isinstance(job.get("permissions"), dict), f"{workflow.name}: job {name} declares no permissions"
+        assert set(job["permissions"].values()) <= {"read", "write", "none"}
+
+
+def test_write_access_only_where_it_is_used():
+    writers = [
+        (workflow.name, name, scope, job)
+        for workflow in WORKFLOWS
+        for name, job in load(workflow)["jobs"].items()
+        for scope, level in job["permissions"].items()
+        if level == "write"
+    ]
+    for workflow, name, scope, job in writers:
+        runs = runs_of(job)
+        where = f"{workflow}: job {name} has {scope}: write"
+        if scope == "contents":
+            # It pushes with git, and runs nothing of the project: no Python, uv, DVC, nor their set-up.
+            assert re.search(r"\bgit\b(?:[^\n]|\\\n)*\bpush\b", runs), f"{where} but pushes nothing"
+            assert not PROJECT_CODE.search(runs), f"{where} and runs the project's code"
+            assert not any(step.get("uses", "").startswith(("actions/setup-", "astral-sh/")) for step in job["steps"])
+        elif scope == "pull-requests":
+            assert "python -m dlpipe.report.pr_comment" in runs, f"{where} but posts no comment"
+        else:
+            raise AssertionError(f"{where}: nothing here needs it")
+    # The sweep's push and the review comment: one job each.
+    assert sorted((w, s) for w, _, s, _ in writers) == [("pr-review.yml", "pull-requests"), ("sweep.yml", "contents")]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_no_token_is_left_where_the_projects_code_runs(workflow):
+    flow = load(workflow)
+    text = workflow.read_text()
+    # actions/checkout keeps the token in .git/config unless told not to.
+    checkouts = [step for step in steps_of(flow) if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step.get("with", {}).get("persist-credentials") is False for step in checkouts)
+    # A token is given to the one step that uses it, through its env: never to a job or the workflow.
+    for where in [flow.get("env", {}), *(job.get("env", {}) for job in flow["jobs"].values())]:
+        assert not any(token in str(value) for value in where.values() for token in TOKENS), where
+    # ... and each time it is named, it is in the env of a different step.
+    holders = [step for step in steps_of(flow) if any(t in str(step.get("env", {})) for t in TOKENS)]
+    assert sum(text.count(token) for token in TOKENS) == len(holders)
+    for step in steps_of(flow):
+        run = step.get("run", "")
+        # Nothing written into git's config or a remote's URL: a token stored there outlives its step.
+        assert "git remote set-url" not in run and not re.search(r"://[^/\s@]*:[^/\s@]*@", run), run
+        for line in re.findall(r"\bgit\b[^\n]*\bconfig\b[^\n]*", run):
+            assert not re.search(r"extraheader|credential|insteadof|\burl\.", line, re.IGNORECASE), line
+        # git gets a credential helper for one command only (-c), any configured helper dropped first.
+        uses = run.count("credential.helper=$GIT_TOKEN_HELPER")
+        assert run.count('-c credential.helper= -c "credential.helper=$GIT_TOKEN_HELPER"') == uses, run
+        assert run.count("credential.helper") == 2 * uses, run
+
+
 def test_review_workflow_does_what_the_review_needs():
     flow = load(WORKFLOW)
     assert "pull_request" in flow["on"]
-    assert flow["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert flow["jobs"]["review"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     steps = flow["jobs"]["review"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
     assert steps[0]["uses"].startswith("actions/checkout") and steps[0]["with"]["fetch-depth"] == 0
@@ -129,8 +227,8 @@ def test_review_workflow_does_what_the_review_needs():
 def test_tests_workflow_runs_the_readme_test_command():
     flow = load(WORKFLOW.parent / "tests.yml")
     assert {"push", "pull_request"} <= set(flow["on"])
-    assert flow["permissions"] == {"contents": "read"}
     job = flow["jobs"]["tests"]
+    assert job["permissions"] == {"contents": "read"}
     assert job["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
     steps = job["steps"]
     python = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python"))

@@ -3,10 +3,11 @@
     python -m dlpipe.report.pr_comment --report review/report.md --pr NUMBER [--repo OWNER/NAME] [--figures-url URL]
 
 Talks to GitHub through the `gh` CLI (present on every GitHub-hosted runner; authenticated by
-``GH_TOKEN``): it lists the pull request's comments (every page), finds the one that starts with
-the hidden marker line ``<!-- dlpipe-review -->``, and edits it, or creates it if there is none, so
-each push updates the same comment instead of adding one. The body goes to `gh` on stdin, never in
-argv (reports are long).
+``GH_TOKEN``): it asks whose token that is, lists the pull request's comments (every page), finds the
+one that starts with the hidden marker line ``<!-- dlpipe-review -->`` AND was written by that account,
+and edits it, or creates it if there is none, so each push updates the same comment instead of adding
+one. A comment anyone else wrote is never edited, marker or not. The body goes to `gh` on stdin, never
+in argv (reports are long).
 
 The comment is the report's text (params, metrics, the notebook's answers). Its figures are PNG
 files beside the report that a comment cannot show without uploading them somewhere: they stay in
@@ -37,6 +38,8 @@ GH_TIMEOUT = 120  # seconds for one `gh api` call; the REST API answers in well 
 # A Markdown image: ![alt](target) or ![alt](target "title").
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# GraphQL, as a `gh api graphql -f` field: the token's own account.
+VIEWER_QUERY = "query={ viewer { login } }"
 
 
 # ---------------------------------------------------------------- the comment's text
@@ -123,22 +126,42 @@ def _json_values(text: str, what: str) -> list[Any]:
         values.append(value)
 
 
-def find_comment(repo: str, pr: int) -> int | None:
-    """The id of our earlier comment on the pull request (the first one that starts with MARKER)."""
+def token_login() -> str:
+    """The login of the account ``GH_TOKEN`` belongs to: the author of the comments this tool writes.
+
+    Asked through GraphQL's ``viewer``, not REST's ``GET /user``: GitHub Actions' ``GITHUB_TOKEN`` is a
+    GitHub App installation token, which ``GET /user`` refuses (HTTP 403, "Resource not accessible by
+    integration"), while ``viewer`` answers with the app's bot account, ``github-actions[bot]``, the
+    login the REST API gives as its comments' author. A personal token answers with its user's login.
+    """
+    values = _json_values(gh_api(["graphql", "-f", VIEWER_QUERY]), "the token's account")
+    # The answer is {"data": {"viewer": {"login": ...}}}.
+    data = values[0].get("data") if values and isinstance(values[0], dict) else None
+    viewer = data.get("viewer") if isinstance(data, dict) else None
+    login = viewer.get("login") if isinstance(viewer, dict) else None
+    if not isinstance(login, str) or not login:
+        raise UserError("gh did not say whose token GH_TOKEN is (no login in GraphQL's viewer); check the token")
+    return login
+
+
+def find_comment(repo: str, pr: int, author: str) -> int | None:
+    """The id of our earlier comment on the pull request: the first one that starts with MARKER and
+    was written by ``author``. Anyone can post the marker; only our own comment is ours to edit."""
     what = f"comments of {repo}#{pr}"
     out = gh_api(["--paginate", f"repos/{repo}/issues/{pr}/comments?per_page=100"])
     for page in _json_values(out, what):
         if not isinstance(page, list):
             raise UserError(f"{what}: expected a list of comments from gh, got {type(page).__name__}")
         for comment in page:
-            if str(comment.get("body", "")).startswith(MARKER):
+            user = comment.get("user") or {}
+            if str(comment.get("body", "")).startswith(MARKER) and user.get("login") == author:
                 return int(comment["id"])
     return None
 
 
 def post_or_update(repo: str, pr: int, body: str) -> tuple[str, str]:
     """Edit our comment if it exists, else create it; return ("created" or "updated", its URL)."""
-    existing = find_comment(repo, pr)
+    existing = find_comment(repo, pr, token_login())
     if existing is None:
         action, args = "created", ["-X", "POST", f"repos/{repo}/issues/{pr}/comments"]
     else:

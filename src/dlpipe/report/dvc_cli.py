@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dlpipe.core.errors import UserError
 
@@ -32,9 +32,10 @@ def run_dvc(*args: str, cwd: Path = Path()) -> str:
     return proc.stdout
 
 
-def stream_dvc(*args: str, cwd: Path = Path()) -> str:
-    """Run ``dvc ARGS`` in ``cwd`` showing its output as it comes (a long run in a CI log shows its
-    progress); return that output, or raise UserError with DVC's own last error line."""
+def stream_dvc(*args: str, cwd: Path = Path(), to: TextIO | None = None) -> str:
+    """Run ``dvc ARGS`` in ``cwd`` showing its output as it comes on ``to`` (default: stdout; a long run
+    in a CI log shows its progress); return that output, or raise UserError with DVC's own last error line."""
+    to = to or sys.stdout
     proc = subprocess.Popen(
         [sys.executable, "-m", "dvc", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -42,8 +43,8 @@ def stream_dvc(*args: str, cwd: Path = Path()) -> str:
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            to.write(line)
+            to.flush()
             lines.append(line)
         returncode = proc.wait()
     except BaseException:

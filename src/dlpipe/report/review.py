@@ -14,6 +14,7 @@ validation loss and overfitting gap against PARAM over the experiments that vary
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report import review_report, sweep
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
+from dlpipe.report.rebuild import rebuild
 from dlpipe.report.review_data import Review, curves, gather
 from dlpipe.report.spec_figures import render_spec_figures
 
@@ -61,9 +63,22 @@ def _run_figures(review: Review, out: Path) -> list[str]:
     return lines
 
 
-def write_report(old: str, new: str | None, out: Path, sweep_param: str | None = None, cwd: Path = Path()) -> Path:
-    """Write OUT/report.md and its figures; return the report's path. All or nothing."""
-    review = gather(old, new, cwd)
+def write_report(
+    old: str,
+    new: str | None,
+    out: Path,
+    sweep_param: str | None = None,
+    cwd: Path = Path(),
+    rebuild_old: bool = False,
+) -> Path:
+    """Write OUT/report.md and its figures; return the report's path. All or nothing.
+
+    ``rebuild_old``: compare ``new`` with ``old`` rebuilt on this machine (:mod:`dlpipe.report.rebuild`)
+    rather than with the results committed in ``old``, which may come from another machine.
+    """
+    review = gather(rebuild(old, cwd) if rebuild_old else old, new, cwd)
+    if rebuild_old:
+        review = dataclasses.replace(review, old=dataclasses.replace(review.old, label=f"{old} (rebuilt here)"))
     if not review.old.summary and not review.new.summary:
         raise UserError(f"no metrics to compare between {old} and {review.new.label}; run `dvc repro` first")
     specs = select_top_level(review.plots, top_level_plot_ids(cwd / "dvc.yaml")).specs
@@ -90,8 +105,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--new", default=None, help="revision or experiment to review (default: the workspace)")
     parser.add_argument("--out", default="review", type=Path, help="output folder (default: review)")
     parser.add_argument("--sweep", default=None, help="also plot the results against this param")
+    parser.add_argument(
+        "--rebuild-old",
+        action="store_true",
+        help="rebuild --old's pipeline on this machine (a temporary worktree sharing DVC's cache) and compare with "
+        "that, not with its committed results, which another machine may have made",
+    )
     args = parser.parse_args(argv)
-    print(write_report(args.old, args.new, args.out, args.sweep))
+    print(write_report(args.old, args.new, args.out, args.sweep, rebuild_old=args.rebuild_old))
 
 
 if __name__ == "__main__":

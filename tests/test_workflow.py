@@ -213,7 +213,8 @@ def test_review_workflow_does_what_the_review_needs():
     )
     assert "uv run --no-sync dvc repro" in runs.splitlines()
     # The base branch rebuilt on this runner (its committed results may come from another CPU model).
-    assert 'uv run --no-sync python -m dlpipe.report.review --old "origin/${BASE_REF}" --rebuild-old --out review' in runs
+    review = 'uv run --no-sync python -m dlpipe.report.review --old "origin/${BASE_REF}" --rebuild-old --out review'
+    assert review in runs
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["with"] == {"name": "review", "path": "review/"}
     comment = steps[-1]

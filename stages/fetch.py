@@ -6,6 +6,10 @@ from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
+    from dlpipe.core.layout import DATA_VERSIONS
+    from dlpipe.core.versions import check_installed
+
+    check_installed(DATA_VERSIONS)
     from dlpipe.core.layout import RAW_DIR
     from dlpipe.core.params import load_sources
     from dlpipe.core.progress_mode import progress_mode

@@ -8,6 +8,10 @@ from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
+    from dlpipe.core.layout import DATA_VERSIONS
+    from dlpipe.core.versions import check_installed
+
+    check_installed(DATA_VERSIONS)
     import json
 
     from dlpipe.core import layout

@@ -261,6 +261,7 @@ def _with_params(folder: Path) -> None:
 # Every command-line entry point, in a folder where it must fail: (command, argv, setup, fragment).
 ENTRY_POINTS = [
     ("check_params", ["stages/check_params.py"], None, "params.yaml not found; run from the repository root"),
+    ("library_versions", ["stages/library_versions.py"], None, "uv.lock not found; run from the repository root"),
     ("fetch", ["stages/fetch.py"], None, "sources.yaml not found; run from the repository root"),
     ("group_split", ["stages/group_split.py"], None, "params.yaml not found"),
     ("preprocess", ["stages/preprocess.py"], _with_params, "No such file or directory: data/split/spotify_train.csv"),

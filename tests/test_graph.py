@@ -19,7 +19,7 @@ import networkx as nx
 import pytest
 import yaml
 
-from dlpipe.core.registry import PARAMS_CHECK_STAGE, SUMMARY_STAGE
+from dlpipe.core.registry import PARAMS_CHECK_STAGE, SUMMARY_STAGE, VERSIONS_STAGE
 from tests.helpers.imports import project_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +119,9 @@ def test_dvc_dag_is_one_connected_graph():
     assert check["params"] == [{"params.yaml": None}] and not {"outs", "metrics", "plots"} & set(check)
     pipeline = graph().subgraph(set(STAGES) - {PARAMS_CHECK_STAGE})
     assert nx.is_weakly_connected(pipeline)
-    assert {"fetch"} == {s for s in pipeline if pipeline.in_degree(s) == 0}
+    # The pinned library versions come first: every other stage computes with some of them.
+    assert {VERSIONS_STAGE} == {s for s in pipeline if pipeline.in_degree(s) == 0}
+    assert set(pipeline.successors(VERSIONS_STAGE)) == set(pipeline) - {VERSIONS_STAGE}
     # The summary is the only sink: `dvc repro summarize` is the whole build (tests/e2e/test_stage_alone.py).
     assert {SUMMARY_STAGE} == {s for s in pipeline if pipeline.out_degree(s) == 0}
 

@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from dlpipe.core.registry import DATA_STAGES, PARAMS_CHECK_STAGE, STAGES, SUMMARY_STAGE, TRAINING_STAGES
+from dlpipe.core.registry import (
+    DATA_STAGES,
+    PARAMS_CHECK_STAGE,
+    STAGES,
+    SUMMARY_STAGE,
+    TRAINING_STAGES,
+    VERSIONS_STAGE,
+)
 from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
 
 pytestmark = pytest.mark.e2e
@@ -17,9 +24,11 @@ DATA = frozenset(DATA_STAGES)
 TRAINING = frozenset(t.stage for t in TRAINING_STAGES)
 S = SUMMARY_STAGE  # reruns after any training stage that ran: it gathers their results
 P = PARAMS_CHECK_STAGE  # reruns on any change of params.yaml: it validates the whole file
+V = VERSIONS_STAGE  # reruns on any change of uv.lock: it pins each group's libraries
 
 # (change, what it reruns). A param change is `dvc exp run -S`; a file change is an edit of that
-# file (a comment line appended, as a minimal edit), then `dvc repro`.
+# file (a comment line appended, as a minimal edit), then `dvc repro`; an upgrade is a new version of
+# that package in uv.lock, installed (a stand-in distribution of that version, found first on the path).
 IMPACT = [
     ("group_split.seed=1", {P, "group_split", "preprocess", *TRAINING, S}),
     ("group_split.spotify_train_size=0.7", {P, "group_split", "preprocess", "train_dropout", S}),
@@ -39,7 +48,22 @@ IMPACT = [
     ("edit stages/summarize.py", {S}),
     ("edit src/dlpipe/report/review.py", set()),
     ("edit README.md", set()),
+    ("upgrade keras", {V, *TRAINING}),  # the same code under a new version number: the same results
+    ("upgrade ruff", {V}),
 ]
+
+
+def install_stand_in(clone, folder, package: str, version: str) -> None:
+    """Lock ``package`` at ``version`` in the clone's uv.lock, and make it the installed version there: a
+    distribution's metadata alone, first on the clone's path (the real package still does the work)."""
+    lock = clone.path / "uv.lock"
+    text, entry = lock.read_text(), f'name = "{package}"\nversion = "'
+    start = text.index(entry) + len(entry)
+    lock.write_text(text[:start] + version + text[text.index('"', start) :])
+    info = folder / f"{package.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n")
+    clone.env["PYTHONPATH"] = str(folder)
 
 
 def stages_run(output: str) -> set[str]:
@@ -58,6 +82,10 @@ def test_a_change_reruns_exactly_what_depends_on_it(built_template, experiment, 
     if change in SHARED:
         run = experiment(change)
         clone, out = run.clone, run.output
+    elif change.startswith("upgrade "):
+        clone = copy_clone(built_template, tmp_path)
+        install_stand_in(clone, tmp_path / "stand-in", change.removeprefix("upgrade "), "99.0.0")
+        out = clone.dvc("repro").stdout
     elif change.startswith("edit "):
         clone = copy_clone(built_template, tmp_path)
         path = clone.path / change.removeprefix("edit ")

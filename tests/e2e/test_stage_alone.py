@@ -13,17 +13,26 @@ import re
 
 import pytest
 
-from dlpipe.core.registry import DATA_STAGES, PARAMS_CHECK_STAGE, STAGES, SUMMARY_STAGE, TRAINING_STAGES
+from dlpipe.core.registry import (
+    DATA_STAGES,
+    PARAMS_CHECK_STAGE,
+    STAGES,
+    SUMMARY_STAGE,
+    TRAINING_STAGES,
+    VERSIONS_STAGE,
+)
 
 pytestmark = pytest.mark.e2e
 
 # What `dvc repro <stage>` must run: the stage and everything upstream of it, in dvc.yaml's order.
+V = VERSIONS_STAGE
 UPSTREAM = {
     PARAMS_CHECK_STAGE: {PARAMS_CHECK_STAGE},
-    "fetch": {"fetch"},
-    "group_split": {"fetch", "group_split"},
-    "preprocess": set(DATA_STAGES),
-    **{t.stage: {*DATA_STAGES, t.stage} for t in TRAINING_STAGES},
+    V: {V},
+    "fetch": {V, "fetch"},
+    "group_split": {V, "fetch", "group_split"},
+    "preprocess": {V, *DATA_STAGES},
+    **{t.stage: {V, *DATA_STAGES, t.stage} for t in TRAINING_STAGES},
 }
 
 

@@ -3,6 +3,11 @@
 from collections.abc import Mapping
 from pathlib import Path
 
+# The pinned versions of the libraries each group of stages computes with (dlpipe.core.versions).
+VERSIONS_DIR = Path("data/versions")
+DATA_VERSIONS = VERSIONS_DIR / "data.json"
+TRAIN_VERSIONS = VERSIONS_DIR / "train.json"
+
 RAW_DIR = Path("data/raw")
 SPOTIFY_RAW = RAW_DIR / "spotify_songs.csv"
 CONCRETE_RAW = RAW_DIR / "concrete.csv"

@@ -49,7 +49,15 @@ DATA_STAGES: tuple[str, ...] = ("fetch", "group_split", "preprocess")
 SUMMARY_STAGE = "summarize"
 # Validates the whole params.yaml whenever any of it changes; no outputs, no edge in the graph.
 PARAMS_CHECK_STAGE = "check_params"
-STAGES: tuple[str, ...] = (PARAMS_CHECK_STAGE, *DATA_STAGES, *(t.stage for t in TRAINING_STAGES), SUMMARY_STAGE)
+# Pins the versions of the computing libraries for the others (dlpipe.core.versions): the graph's source.
+VERSIONS_STAGE = "library_versions"
+STAGES: tuple[str, ...] = (
+    PARAMS_CHECK_STAGE,
+    VERSIONS_STAGE,
+    *DATA_STAGES,
+    *(t.stage for t in TRAINING_STAGES),
+    SUMMARY_STAGE,
+)
 RUNS: tuple[str, ...] = tuple(run for t in TRAINING_STAGES for run in t.runs)
 # What a reviewer compares first: the first column of `dvc exp show`, the sweep figure's y axis.
 PRIMARY_METRIC = "min_val_loss"

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dlpipe.core import environment
+from dlpipe.core import environment, layout
 from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError
 from dlpipe.core.params import Params, TrainParams
+from dlpipe.core.versions import check_installed
 from dlpipe.train.backend import configure_backend
 from dlpipe.train.pool import training_workers
 from dlpipe.train.progress import make_progress
@@ -60,6 +61,7 @@ def train_stage(
     ``progress``: ``auto`` (a bar on a terminal, plain lines otherwise), ``bar``, ``lines`` or ``off``.
     ``workers``: how many models may train at a time, each in a worker process (1: all here).
     """
+    check_installed(layout.TRAIN_VERSIONS)  # the versions uv.lock pins, or one line saying which differ
     display = make_progress(progress)  # checked before the slow imports
     configure_backend(params.keras_backend, jax_cache, training_process=True)
     from dlpipe.data.arrays import Arrays

@@ -93,7 +93,8 @@ def test_metric_rows_show_counts_as_counts_and_seeds_next_to_values():
 def test_unchanged_metrics_are_one_line_and_real_changes_get_verdicts():
     old, new = side("main", three_seeds()), side("workspace", three_seeds(shift=-0.02))
     rows, unchanged = metric_rows(Review(old, new, [], {}))
-    assert len(rows) == 1 and rows[0].startswith("| dropout | min_val_loss |") and "better (p = " in rows[0]
+    assert len(rows) == 1 and rows[0].startswith("| dropout | min_val_loss |")
+    assert "better (Welch t-test, 3 vs 3 seeds: p = " in rows[0]
     assert "min_val_loss of no_dropout" in unchanged and "diverged of no_batchnorm" in unchanged
 
 

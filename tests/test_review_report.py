@@ -1,5 +1,5 @@
-"""The review report's content, from synthetic revisions: answers that know which runs a revision has,
-verdicts that know their noise, counts printed as counts, and the answer first."""
+"""The review report's content, from synthetic revisions: answers that know which runs a revision has and
+speak seed by seed, verdicts that know their noise, divergence compared as a result, and the answer first."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import re
 
 import pytest
 
+from dlpipe.report.comparison import ALPHA, detectable_effect
+from dlpipe.report.review_answers import CONSTANT_PREDICTION_MAE, TRAINS_BELOW, answer_batchnorm, answer_dropout
 from dlpipe.report.review_data import Review, Side, param_changes
-from dlpipe.report.review_report import TRAINS_FACTOR, answer_batchnorm, answer_dropout, markdown, metric_rows
+from dlpipe.report.review_report import markdown, metric_rows
 from dlpipe.train.summary import aggregate
+from tests.helpers.readme import README
 
 PARAMS = {"dropout": 0.3, "train_batchnorm.batchnorm": True, "train_batchnorm.optimizer": "sgd"}
 
@@ -23,10 +26,15 @@ def seed(min_val: float | None, gap: float = 0.001, epoch: int = 5, diverged_at:
     return s
 
 
-def side(label: str, runs: dict[str, list[dict]], params: dict | None = None) -> Side:
-    seeds = {run: dict(enumerate(values)) for run, values in runs.items()}
+def side(label: str, runs: dict[str, list[dict] | dict[int, dict]], params: dict | None = None) -> Side:
+    seeds = {run: dict(values) if isinstance(values, dict) else dict(enumerate(values)) for run, values in runs.items()}
     summary = {run: aggregate(by_seed) for run, by_seed in seeds.items()}
     return Side(label, None if label == "workspace" else label, {**PARAMS, **(params or {})}, summary, seeds)
+
+
+def review(old: dict, new: dict, old_params: dict | None = None, new_params: dict | None = None) -> Review:
+    a, b = side("main", old, old_params), side("workspace", new, new_params)
+    return Review(a, b, param_changes(a.params, b.params), {})
 
 
 def one_seed(gap_d=0.0006, gap_c=0.0068) -> dict[str, list[dict]]:
@@ -39,24 +47,40 @@ def one_seed(gap_d=0.0006, gap_c=0.0068) -> dict[str, list[dict]]:
 
 
 def three_seeds(shift: float = 0.0) -> dict[str, list[dict]]:
+    # A shift moves each seed a little differently (0.9, 1.0, 1.1 times): real changes are never exactly alike.
     return {
-        "dropout": [seed(0.190 + shift + d, 0.0005 + d / 10, e) for d, e in ((0, 41), (0.001, 44), (0.002, 46))],
+        "dropout": [
+            seed(0.190 + shift * k + d, 0.0005 + d / 10, e)
+            for d, e, k in ((0, 41, 1.0), (0.001, 44, 1.1), (0.002, 46, 0.9))
+        ],
         "no_dropout": [seed(0.196 + d, 0.0070 + d, e) for d, e in ((0, 10), (0.001, 12), (0.002, 9))],
         "batchnorm": [seed(4.0 + d, 0.7, 90) for d in (0, 0.05, 0.1)],
         "no_batchnorm": [seed(None, diverged_at=1), seed(None, diverged_at=1), seed(30.0, 1.0, 3, diverged_at=4)],
     }
 
 
+def row(rows: list[str], run: str, metric: str) -> str:
+    found = [r for r in rows if r.startswith(f"| {run} | {metric} |")]
+    assert len(found) == 1, rows
+    return found[0]
+
+
+# The notebook's questions.
+
+
 def test_one_seed_answers_the_direction_and_says_the_noise_is_unknown():
     text = answer_dropout(side("workspace", one_seed()))
     assert text.startswith("**Yes on this seed, noise unknown** (run several seeds to measure it")
     assert "0.0006 (1 seed) with Dropout(0.3) vs 0.0068 (1 seed) without" in text
+    assert "the notebook: 0.1923 with Dropout" in text
 
 
-def test_several_seeds_give_a_verdict_with_its_evidence():
+def test_several_seeds_give_a_paired_verdict_with_its_evidence_and_the_seed_count():
     text = answer_dropout(side("workspace", three_seeds()))
-    assert re.match(r"\*\*Yes\*\* \(Welch p = 0\.\d+, 3 vs 3 seeds\)\. Overfitting gap", text), text
-    assert "± " in text and "(3 seeds)" in text
+    evidence = r"paired t-test, 3 seeds paired: p = 0\.\d+, Holm 0\.\d+ over 2 tests; detects [\d.e-]+ \([\d.]+ sd\)"
+    assert re.match(rf"\*\*Yes\*\* \({evidence} with 80% power\)\. Overfitting gap", text), text
+    assert "0.0006 ± 0.0001 (3 of 3 seeds) with Dropout(0.3)" in text
+    assert "smaller with Dropout on 3 of 3 seeds" in text
 
 
 def test_a_revision_without_the_runs_that_answer_a_question_says_so():
@@ -66,40 +90,182 @@ def test_a_revision_without_the_runs_that_answer_a_question_says_so():
     assert "trains no BatchNormalization model (`train_batchnorm.batchnorm: false`)" in no_bn
 
 
-def test_batchnorm_answers_from_divergence_from_the_named_factor_or_not_needed():
-    assert answer_batchnorm(side("x", one_seed())).startswith("**Yes.** With BatchNormalization the min")
-    several = answer_batchnorm(side("x", three_seeds()))
-    assert "3 of 3 seeds, first at epoch 1" in several
+def test_a_smaller_gap_with_more_seeds_diverged_is_not_a_yes():
+    runs = three_seeds()
+    runs["no_dropout"] = [seed(0.196 + d, 0.0070 + d, 10) for d in (0, 0.001, 0.002, 0.0015)]
+    runs["dropout"] = [seed(0.190 + d, 0.0005 + d / 10, 41) for d in (0, 0.001, 0.002)] + [seed(None, diverged_at=1)]
+    text = answer_dropout(side("x", runs))
+    assert text.startswith("**Not clearly: more seeds diverged with Dropout** (1 of 4 seeds diverged, against 0 of 4")
+    assert "0.0006 ± 0.0001 (3 of 4 seeds; 1 diverged) with Dropout" in text
+
+
+@pytest.mark.parametrize("missing", ["dropout", "no_dropout"])
+def test_a_run_without_results_cannot_answer(missing):
     runs = one_seed()
-    runs["no_batchnorm"] = [seed(4.07 * TRAINS_FACTOR + 1, 1.0, 100)]
-    assert "barely trains" in answer_batchnorm(side("x", runs)) and "at least 3×" in answer_batchnorm(side("x", runs))
-    runs["no_batchnorm"] = [seed(4.5, 1.0, 100)]
+    del runs[missing]
+    assert answer_dropout(side("x", runs)).startswith("Cannot tell")
+
+
+def test_batchnorm_helps_when_it_trains_and_the_run_without_it_does_not():
+    one = answer_batchnorm(side("x", one_seed()))
+    assert one.startswith(
+        "**Yes.** BN trained: 4.0700 (1 seed); without it no seed trained: seed 0 diverged at epoch 1."
+    )
+    assert "the notebook: 3.9469 with BatchNormalization, nan (diverged) without" in one
+    three = answer_batchnorm(side("x", three_seeds()))
+    assert three.startswith("**Yes.** BN trained: 4.0500 ± 0.0500 (3 of 3 seeds); without it no seed trained: ")
+    # A seed that reached a loss no better than half a constant prediction's did not train either.
+    assert "seed 2 reached only 30.0000, then diverged at epoch 4" in three
+
+
+def test_batchnorm_that_does_not_train_itself_is_no_answer_however_the_other_run_fails():
+    # 10 epochs of SGD: the BN run reaches 30.72 (a constant prediction's MAE is about 13.6); without BN NaN.
+    runs = one_seed()
+    runs["batchnorm"] = [seed(30.72, 5.0, 10)]
+    text = answer_batchnorm(side("x", runs))
+    assert text.startswith("**No: with BatchNormalization the network did not train either:** seed 0 reached only")
+    assert "30.7200" in text and f"below {TRAINS_BELOW:.2f} (half the MAE of a constant prediction" in text
+    assert "**Yes" not in text
+
+
+def test_a_run_without_batchnorm_that_diverged_late_still_trained():
+    # Without BN 3.5, 3.4, 3.6, one of them diverging at epoch 40 after its minimum; with BN 3.92: BN is not needed.
+    runs = three_seeds()
+    runs["batchnorm"] = [seed(3.92 + d, 0.7, 90) for d in (-0.02, 0, 0.02)]
+    runs["no_batchnorm"] = [seed(3.5, 0.2, 30), seed(3.4, 0.2, 31, diverged_at=40), seed(3.6, 0.2, 29)]
+    text = answer_batchnorm(side("x", runs))
+    assert text.startswith("**Not needed here.** Without BatchNormalization every seed trained: 3.5000 ± 0.1000")
+    assert "(3 of 3 seeds; 1 diverged); diverged later, after reaching their minimum: seed 1 at epoch 40" in text
+    assert "BN trained: 3.9200 ± 0.0200 (3 of 3 seeds) (worse (paired t-test, 3 seeds paired" in text
+    assert "failed" not in text and "**Yes" not in text
+
+
+def test_one_seed_of_three_failing_without_batchnorm_is_said_per_seed():
+    runs = three_seeds()
+    runs["batchnorm"] = [seed(3.92 + d, 0.7, 90) for d in (-0.02, 0, 0.02)]
+    runs["no_batchnorm"] = [seed(None, diverged_at=1), seed(3.5, 0.2, 30), seed(3.4, 0.2, 31)]
+    text = answer_batchnorm(side("x", runs))
+    assert text.startswith("**Partly: without it 1 of 3 seeds did not train.** BN trained: 3.9200 ± 0.0200 (3 of 3")
+    assert (
+        "without it 1 of 3 seeds did not train (seed 0 diverged at epoch 1), the other 2 reached 3.4500 ± 0.0707"
+        in text
+    )
+
+
+def test_the_trains_threshold_decides_and_only_for_an_mae_loss():
+    runs = one_seed()
+    runs["no_batchnorm"] = [seed(TRAINS_BELOW + 0.1, 1.0, 100)]
+    assert answer_batchnorm(side("x", runs)).startswith("**Yes.**")
+    runs["no_batchnorm"] = [seed(TRAINS_BELOW - 0.1, 1.0, 100)]
     assert answer_batchnorm(side("x", runs)).startswith("**Not needed here.**")
+    runs["batchnorm"] = [seed(30.72, 5.0, 10)]
+    mse = answer_batchnorm(side("x", runs, {"train_batchnorm.loss": "mse"}))
+    assert "the loss is mse, not MAE: the notebook's scale does not apply" in mse and mse.startswith("**Not needed")
+    runs["batchnorm"] = [seed(3.9, 0.7, 90), seed(None, diverged_at=3)]
+    runs["no_batchnorm"] = [seed(None, diverged_at=1), seed(None, diverged_at=1)]
+    assert answer_batchnorm(side("x", runs)).startswith(
+        "**Not reliably: with BatchNormalization 1 of 2 seeds trained**"
+    )
+
+
+# The metrics that changed.
 
 
 def test_metric_rows_show_counts_as_counts_and_seeds_next_to_values():
-    old, new = side("main", one_seed()), side("workspace", three_seeds())
-    rows, unchanged = metric_rows(Review(old, new, param_changes(old.params, new.params), {}))
-    table = "\n".join(rows)
-    # One seed that trained against three that all trained: no change in divergence.
-    assert "diverged of dropout" in unchanged and "| dropout | diverged |" not in table
-    assert "| dropout | min_val_loss | 0.1918 (1 seed) | 0.1910 ± 0.0010 (3 seeds) |" in table
-    assert "noise unknown (1 seed on a side" in table
-    assert "| dropout | min_val_loss_epoch | 46 (1 seed) | 41–46 (3 seeds) |" in table
-    assert "| no_batchnorm | diverged | yes, epoch 1 (1 seed) | 3 of 3 seeds, first at epoch 1 |" in table
-    assert ".0000 (" not in table.split("min_val_loss_epoch")[1].split("\n")[0]
+    rows, _ = metric_rows(review(one_seed(), three_seeds()))
+    loss = row(rows, "dropout", "min_val_loss")
+    assert "| dropout | min_val_loss | 0.1918 (1 seed) | 0.1910 ± 0.0010 (3 of 3 seeds) |" in loss
+    assert "noise unknown (1 seed on a side" in loss
+    assert row(rows, "dropout", "min_val_loss_epoch") == (
+        "| dropout | min_val_loss_epoch | 46 (1 seed) | 41–46 (3 of 3 seeds) | – | "
+        "changed: seed 0: 46 → 41; seeds 1, 2 only in `workspace` |"
+    )
+    assert row(rows, "no_batchnorm", "diverged_seeds").startswith(
+        "| no_batchnorm | diverged_seeds | 1 of 1 seed (seed 0 at epoch 1) | 3 of 3 seeds (seed 0 at epoch 1, "
+        "seed 1 at epoch 1, seed 2 at epoch 4) | – | changed: seeds 1, 2 only in `workspace` |"
+    )
+    # no_batchnorm had no loss at all before, a loss on one seed of three now.
+    loss = row(rows, "no_batchnorm", "min_val_loss")
+    assert "| – (0 of 1 seed; 1 diverged) | 30.0000 (1 of 3 seeds; 3 diverged) |" in loss and "new: no seed had" in loss
+    assert not any(".0000 (" in r for r in rows if "min_val_loss_epoch" in r)
 
 
-def test_unchanged_metrics_are_one_line_and_real_changes_get_verdicts():
-    old, new = side("main", three_seeds()), side("workspace", three_seeds(shift=-0.02))
-    rows, unchanged = metric_rows(Review(old, new, [], {}))
-    assert len(rows) == 1 and rows[0].startswith("| dropout | min_val_loss |") and "better (p = " in rows[0]
-    assert "min_val_loss of no_dropout" in unchanged and "diverged of no_batchnorm" in unchanged
+def test_one_more_seed_diverging_is_a_change_named_by_seed():
+    old = {"no_batchnorm": [seed(None, diverged_at=1), seed(3.5, 0.2, 30), seed(3.4, 0.2, 31)]}
+    new = {"no_batchnorm": [seed(None, diverged_at=1), seed(None, diverged_at=1), seed(3.4, 0.2, 31)]}
+    rows, unchanged = metric_rows(review(old, new))
+    assert "diverged_seeds of no_batchnorm" not in unchanged
+    assert row(rows, "no_batchnorm", "diverged_seeds") == (
+        "| no_batchnorm | diverged_seeds | 1 of 3 seeds (seed 0 at epoch 1) | 2 of 3 seeds (seed 0 at epoch 1, "
+        "seed 1 at epoch 1) | – | more seeds diverge: seed 1 now diverges (epoch 1) |"
+    )
+    loss = row(rows, "no_batchnorm", "min_val_loss")
+    assert "| 3.4500 ± 0.0707 (2 of 3 seeds; 1 diverged) | 3.4000 (1 of 3 seeds; 2 diverged) |" in loss
+    assert "better" not in loss  # one seed with a value left: the noise is unknown, whatever the mean says
+    back = metric_rows(review(new, old))[0]
+    assert "fewer seeds diverge: seed 1 no longer diverges (was epoch 1)" in row(back, "no_batchnorm", "diverged_seeds")
 
 
-def test_the_report_leads_with_the_answer():
-    old, new = side("main", one_seed()), side("workspace", one_seed(gap_d=0.0009), {"dropout": 0.5})
-    text = markdown(Review(old, new, param_changes(old.params, new.params), {}), ["![f](f.png)"])
+def test_epochs_are_compared_seed_by_seed_not_as_sets():
+    old = {"dropout": [seed(0.19, 0.001, e) for e in (10, 20, 20)]}
+    new = {"dropout": [seed(0.19, 0.001, e) for e in (10, 10, 20)]}
+    rows, unchanged = metric_rows(review(old, new))
+    assert row(rows, "dropout", "min_val_loss_epoch").endswith("| – | changed: seed 1: 20 → 10 |")
+    assert "min_val_loss_epoch of dropout" not in unchanged
+    assert unchanged == ["min_val_loss of dropout", "overfitting_gap of dropout", "diverged_seeds of dropout"]
+
+
+def test_the_unchanged_list_names_only_metrics_both_sides_have():
+    diverged = {
+        "no_batchnorm": [seed(None, diverged_at=1)] * 3,
+        "batchnorm": [seed(4.0 + d, 0.7, 90) for d in (0, 0.1, 0.2)],
+    }
+    rows, unchanged = metric_rows(review(diverged, diverged))
+    assert rows == []
+    assert "diverged_seeds of no_batchnorm" in unchanged and "min_val_loss of batchnorm" in unchanged
+    assert not any(name.endswith("of no_batchnorm") and not name.startswith("diverged_seeds") for name in unchanged)
+
+
+def test_a_lower_loss_with_more_seeds_diverged_is_not_better():
+    old = {"no_batchnorm": [seed(3.5), seed(3.4), seed(3.6), seed(3.45)]}
+    trained = {"no_batchnorm": [seed(3.3), seed(3.21), seed(3.39), seed(3.25)]}
+    rows, _ = metric_rows(review(old, trained))
+    assert "| better (paired t-test, 4 seeds paired: p = " in row(rows, "no_batchnorm", "min_val_loss")
+    one_diverged = {"no_batchnorm": [seed(3.3), seed(3.21), seed(3.39), seed(None, diverged_at=1)]}
+    rows, _ = metric_rows(review(old, one_diverged))
+    capped = row(rows, "no_batchnorm", "min_val_loss")
+    assert (
+        "| not better (1 of 4 seeds diverged, against 0 of 4 seeds: lower only over the seeds that trained; " in capped
+    )
+    assert "paired t-test, 3 seeds paired: p = " in capped and "| better" not in capped
+
+
+def test_real_changes_get_verdicts_from_the_reports_one_family_of_tests():
+    rows, unchanged = metric_rows(review(three_seeds(), three_seeds(shift=-0.02)))
+    assert len(rows) == 1, rows
+    assert re.search(r"\| better \(paired t-test, 3 seeds paired: p = [\d.e-]+, Holm [\d.e-]+ over \d+ tests;", rows[0])
+    assert {"min_val_loss of no_dropout", "min_val_loss_epoch of dropout", "diverged_seeds of no_batchnorm"} <= set(
+        unchanged
+    )
+
+
+def test_a_revision_without_a_seeds_table_is_paired_by_the_seed_its_params_name():
+    per_seed = one_seed()
+    details = side("workspace", per_seed)
+    for params in ({"seeds": [0]}, {"seed": 0}):  # `seed: 0` before the seeds param
+        summary_only = Side(
+            "old", "old", {**PARAMS, **params}, {r: aggregate(dict(enumerate(s))) for r, s in per_seed.items()}
+        )
+        rows, unchanged = metric_rows(Review(summary_only, details, [], {}))
+        assert rows == [] and "min_val_loss of dropout" in unchanged
+
+
+# The whole report.
+
+
+def test_the_report_leads_with_the_answer_and_says_how_it_judges():
+    rv = review(one_seed(), one_seed(gap_d=0.0009), new_params={"dropout": 0.5})
+    text = markdown(rv, ["![f](f.png)"])
     order = [
         text.index(h)
         for h in ("## What changed", "## The notebook's questions", "## Metrics that changed", "## Loss curves")
@@ -109,10 +275,20 @@ def test_the_report_leads_with_the_answer():
     assert "### Does BatchNormalization let SGD train on the unstandardised concrete data?" in text
     assert "- `workspace`, 1 seed: **Yes on this seed" in text and "- `main`, 1 seed:" in text
     assert "Unchanged (same values, seed for seed): " in text
+    assert "paired t-test" in text and "sign test" in text and "*not better* when more seeds diverged" in text
 
 
-@pytest.mark.parametrize("missing", ["dropout", "no_dropout"])
-def test_a_run_without_results_cannot_answer(missing):
-    runs = one_seed()
-    del runs[missing]
-    assert answer_dropout(side("x", runs)).startswith("Cannot tell")
+def test_the_answers_and_the_rows_share_the_reports_family_of_tests():
+    text = markdown(review(three_seeds(), three_seeds(shift=-0.02)), [])
+    tests = int(re.search(r"Holm's adjustment over the (\d+) tests of this report", text).group(1))
+    assert tests > 2  # the metric that changed and both revisions' answers
+    verdicts = re.findall(r"Holm [\d.e-]+ over (\d+) tests", text)
+    assert verdicts and set(verdicts) == {str(tests)}
+
+
+def test_the_readme_states_the_reports_numbers():
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"`TRAINS_BELOW` = {TRAINS_BELOW:.2f}, half the MAE of a constant prediction" in text
+    assert f"on the concrete validation set ({CONSTANT_PREDICTION_MAE};" in text
+    six_tests = round(detectable_effect(3, ALPHA / 6))
+    assert f"at 3 seeds and six tests, about {six_tests} standard deviations of the differences" in text

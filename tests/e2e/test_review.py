@@ -136,21 +136,26 @@ def test_three_seeds_through_every_documented_command(built_template, experiment
     clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
     assert "| `seeds` | [0] | [0, 1, 2] |" in report
-    assert f"{m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f} (3 seeds)" in report
+    assert f"{m['min_val_loss']:.4f} ± {m['min_val_loss_std']:.4f} (3 of 3 seeds)" in report
+    # Seed 0 is the same on both sides; seeds 1 and 2 are new: named, not hidden in a set comparison.
+    row = "| dropout | diverged_seeds | 0 of 1 seed | 0 of 3 seeds | – | changed: seeds 1, 2 only in `workspace` |"
+    assert row in report
     assert "- `workspace`, 3 seeds:" in report and "- `HEAD`, 1 seed:" in report
     assert "noise unknown (1 seed on a side; run several seeds to measure it" in report
     # Counts print as counts: no epoch or seed number is shown as a float.
     assert not re.search(r"(epoch|seeds?)\D{0,3}\d+\.\d", report.split("## Loss curves")[0])
 
-    # Commit the three seeds, change dropout with three seeds again: now the verdicts have p-values.
+    # Commit the three seeds, change dropout with three seeds again: now the verdicts have p-values, from
+    # the same seeds paired, adjusted over all the report's tests.
     clone.run("git", "add", "-A")
     clone.run("git", "commit", "-qm", "three seeds")
     clone.dvc("exp", "run", "-S", "dropout=0.6")
     clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
     assert re.search(
-        r"\| dropout \| min_val_loss \| .* \(3 seeds\) \| .* \(3 seeds\) \| [+-]\d\.\d{4} ± \d\.\d{4} \| "
-        r"(better|worse|within noise) \(p = [0-9.e-]+, 3 vs 3 seeds\) \|",
+        r"\| dropout \| min_val_loss \| .* \(3 of 3 seeds\) \| .* \(3 of 3 seeds\) \| [+-]\d\.\d{4}( ± \d\.\d{4})? \| "
+        r"(better|worse|within noise) \((paired t-test|sign test), 3 seeds paired: p = [0-9.e-]+, Holm [0-9.e-]+ "
+        r"over \d+ tests; ",
         report,
     ), report
 

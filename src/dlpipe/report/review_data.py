@@ -36,19 +36,51 @@ class Side:
         """Whether this revision trained ``run``."""
         return run in self.summary or run in self.seeds
 
-    def sample(self, run: str, metric: str) -> Sample:
-        """The per-seed values of ``metric`` for ``run`` (from the details table; from the summary
-        when the revision has no details table)."""
+    def by_seed(self, run: str) -> dict[int | None, Summary]:
+        """Every seed's details of ``run``, by seed. From the details table; a revision without one (older
+        than the table) has its summary as its one value, under the one seed its params name (``seeds:
+        [0]``, or ``seed: 0`` before that param), or under None when they name no single seed: then its
+        values are never paired with a seed."""
         if run in self.seeds:
-            return Sample.of([s.get(metric) for s in self.seeds[run].values()])
-        value = self.summary.get(run, {}).get(metric)
-        return Sample.of([] if value is None else [value])
+            return self.seeds[run]
+        if run not in self.summary:
+            return {}
+        return {self._only_seed(): self.summary[run]}
+
+    def _only_seed(self) -> int | None:
+        named = self.params.get("seeds", self.params.get("seed"))
+        if isinstance(named, list):
+            named = named[0] if len(named) == 1 else None
+        return named if isinstance(named, int) and not isinstance(named, bool) else None
+
+    def sample(self, run: str, metric: str) -> Sample:
+        """The values of ``metric`` for ``run``, seed by seed (a seed without one, e.g. diverged at once,
+        is in it without a value)."""
+        return Sample.of({seed: s.get(metric) for seed, s in self.by_seed(run).items()})
+
+    def per_seed(self, run: str, metric: str) -> dict[int | None, Any]:
+        """``{seed: value}`` of ``metric`` for ``run`` (None for a seed without it)."""
+        return {seed: s.get(metric) for seed, s in self.by_seed(run).items()}
+
+    def divergence(self, run: str) -> dict[int | None, int | None]:
+        """``{seed: epoch at which it diverged}`` for ``run``, None for a seed that did not diverge."""
+        return {
+            seed: int(s.get("diverged_at_epoch", 0)) if s.get("diverged") else None
+            for seed, s in self.by_seed(run).items()
+        }
 
     def seed_count(self, run: str) -> int:
         """How many seeds ``run`` was trained with in this revision."""
         if run in self.seeds:
             return len(self.seeds[run])
         return int(self.summary.get(run, {}).get("seeds", 1 if run in self.summary else 0))
+
+    def diverged_count(self, run: str) -> int:
+        """How many of those seeds diverged."""
+        if run in self.seeds:
+            return sum(epoch is not None for epoch in self.divergence(run).values())
+        summary = self.summary.get(run, {})
+        return int(summary.get("diverged_seeds", 1 if summary.get("diverged") else 0))
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,39 @@
 """The review report's Markdown: what changed, the notebook's two questions answered for each revision,
 the metrics that changed with verdicts that know their noise, then the figures.
 
-Pure functions of the gathered :class:`dlpipe.report.review_data.Review`; nothing here runs `dvc` or draws.
+Every value is compared seed by seed (both sides train the same seeds), divergence is a result of its
+own (``diverged_seeds``), and all the tested comparisons of one report, the answers' included, are judged
+together (:func:`dlpipe.report.comparison.judge`). Pure functions of the gathered
+:class:`dlpipe.report.review_data.Review`; nothing here runs `dvc` or draws.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dlpipe.core.registry import BATCHNORM, DROPOUT, TRAINING_STAGES
-from dlpipe.report.comparison import ALPHA, BETTER, HOW_TO_MEASURE, SAME, UNKNOWN, WITHIN_NOISE, WORSE, Comparison
+from dlpipe.core.registry import TRAINING_STAGES
+from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, judge
+from dlpipe.report.review_answers import answer_batchnorm, answer_dropout, batchnorm_comparison, dropout_comparisons
 from dlpipe.report.review_data import Review, Side
+from dlpipe.report.review_text import (
+    NOT_BETTER,
+    SeedKey,
+    Verdicts,
+    cap_reason,
+    diverged_share,
+    in_seed_order,
+    judged,
+    seed_name,
+    seed_names,
+    seeds_text,
+    value_text,
+)
 from dlpipe.train import render
 from dlpipe.train.summary import LOWER_IS_BETTER
 
-# A network "barely trains" when its min validation loss is at least this many times the loss of the
-# same network with BatchNormalization. The notebook's failing run is NaN, far beyond; between seeds
-# the min validation loss moves by a few percent here, so a threefold gap is not noise.
-TRAINS_FACTOR = 3.0
-COMPARED = ("min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged")
-JUDGED = (BETTER, WORSE, WITHIN_NOISE)
-
-
-def _seeds(n: int) -> str:
-    return f"{n} seed{'' if n == 1 else 's'}"
+# What the report compares, per run: two losses by a test, the epoch and divergence seed by seed.
+COMPARED = ("min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged_seeds")
 
 
 def _cell(value: Any) -> str:
@@ -37,121 +46,127 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _value(side: Side, run: str, metric: str) -> str:
-    """A metric of a run as the report shows it, with the number of seeds behind it."""
-    if not side.has(run):
-        return render.DASH
-    n = side.seed_count(run)
-    if metric in LOWER_IS_BETTER:
-        sample = side.sample(run, metric)
-        if sample.mean is None:
-            return f"{render.DASH} ({_seeds(n)})"
-        spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
-        return f"{render.number(sample.mean)}{spread} ({_seeds(sample.n)})"
-    if metric == "min_val_loss_epoch":
-        epochs = sorted({int(v) for v in side.sample(run, metric).values})
-        text = render.DASH if not epochs else str(epochs[0]) if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
-        return f"{text} ({_seeds(n)})"
-    summary = side.summary.get(run) or {"diverged": False}
-    text = render.divergence(summary)
-    return text if " seeds" in text else f"{text} ({_seeds(n)})"
+def _changes(
+    old: Mapping[SeedKey, Any], new: Mapping[SeedKey, Any], labels: tuple[str, str], describe: Callable
+) -> str:
+    """The seeds whose value differs, each as ``describe(seed, old, new)``, then the seeds on one side only."""
+    parts = [describe(s, old[s], new[s]) for s in in_seed_order(set(old) & set(new)) if old[s] != new[s]]
+    for only, label in (
+        (in_seed_order(set(old) - set(new)), labels[0]),
+        (in_seed_order(set(new) - set(old)), labels[1]),
+    ):
+        if only:
+            parts.append(f"{seed_names(only)} only in `{label}`")
+    return "; ".join(parts)
 
 
-def _per_seed(side: Side, run: str, metric: str) -> list[Any]:
-    return [s.get(metric) for _, s in sorted(side.seeds.get(run, {}).items())] or [
-        side.summary.get(run, {}).get(metric)
-    ]
+def _epoch_change(seed: SeedKey, old: Any, new: Any) -> str:
+    return f"{seed_name(seed)}: {render.DASH if old is None else old} → {render.DASH if new is None else new}"
 
 
-def metric_rows(review: Review) -> tuple[list[str], list[str]]:
-    """Markdown rows of the metrics that changed, and the names of those that did not."""
+def _divergence_change(seed: SeedKey, old: int | None, new: int | None) -> str:
+    name = seed_name(seed)
+    if old is None:
+        return f"{name} now diverges (epoch {new})"
+    if new is None:
+        return f"{name} no longer diverges (was epoch {old})"
+    return f"{name} diverges at epoch {new}, was {old}"
+
+
+def change_comparisons(review: Review) -> list[tuple[str, str, Comparison]]:
+    """(run, metric, comparison) of every tested metric of every run either revision has."""
+    out = []
+    for t in TRAINING_STAGES:
+        for run in t.runs:
+            if review.old.has(run) or review.new.has(run):
+                for metric in LOWER_IS_BETTER:
+                    old, new = review.old.sample(run, metric), review.new.sample(run, metric)
+                    out.append((run, metric, Comparison(old, new)))
+    return out
+
+
+def report_verdicts(review: Review) -> dict[Comparison, Judgement]:
+    """Every comparison the report judges (the metrics that changed and both revisions' answers), each
+    with its verdict in the one family of the report's tests (Holm across all of them)."""
+    comparisons = [c for *_, c in change_comparisons(review)]
+    for side in (review.new, review.old):
+        comparisons += [*(dropout_comparisons(side) or ()), *filter(None, [batchnorm_comparison(side)])]
+    return dict(zip(comparisons, judge(comparisons), strict=True))
+
+
+def _loss_row(review: Review, run: str, metric: str, c: Comparison, verdicts: Verdicts) -> str | None:
+    j = judged(c, verdicts)
+    if j.verdict == SAME:
+        return None
+    change = render.DASH if c.difference is None else render.signed(c.difference)
+    if c.standard_error is not None:
+        change += f" ± {render.number(c.standard_error)}"
+    why = cap_reason(j, (review.old, run), (review.new, run))
+    if why:
+        verdict = f"{NOT_BETTER} ({why}; {j.evidence()})"
+    elif j.verdict == NEW and review.old.has(run):
+        verdict = f"{NEW}: no seed had a value before"
+    elif j.verdict == GONE and review.new.has(run):
+        verdict = f"{GONE}: no seed has a value now"
+    else:
+        verdict = j.explain()
+    return _row(review, run, metric, change, verdict)
+
+
+def metric_rows(review: Review, verdicts: Verdicts | None = None) -> tuple[list[str], list[str]]:
+    """Markdown rows of the metrics that changed, and the names of those that are the same seed for seed.
+
+    A metric no seed has on either side (the losses of a run whose every seed diverged at once) is in
+    neither. ``verdicts``: the report's (:func:`report_verdicts`), computed here when not given."""
+    verdicts = report_verdicts(review) if verdicts is None else verdicts
+    old, new = review.old, review.new
+    labels = (old.label, new.label)
+    tested = {(run, metric): c for run, metric, c in change_comparisons(review)}
     rows, unchanged = [], []
     for t in TRAINING_STAGES:
         for run in t.runs:
-            if not (review.old.has(run) or review.new.has(run)):
+            if not (old.has(run) or new.has(run)):
                 continue
             for metric in COMPARED:
-                if metric in LOWER_IS_BETTER:
-                    c = Comparison(review.old.sample(run, metric), review.new.sample(run, metric))
-                    verdict = c.explain()
-                    same = c.verdict == SAME
-                    change = render.DASH if c.difference is None else render.signed(c.difference)
-                    if c.standard_error is not None:
-                        change += f" ± {render.number(c.standard_error)}"
+                if (run, metric) in tested:
+                    c = tested[run, metric]
+                    if not (c.old.n or c.new.n):
+                        continue
+                    row = _loss_row(review, run, metric, c, verdicts)
                 else:
-                    # Descriptive values (an epoch, a yes or no): the same set of values on both sides is
-                    # no change, whatever the number of seeds (three seeds that all trained vs one).
-                    detail = "diverged_at_epoch" if metric == "diverged" else metric
-                    old, new = review.old, review.new
-                    same = all(set(_per_seed(old, run, m)) == set(_per_seed(new, run, m)) for m in (metric, detail))
-                    verdict, change = ("same" if same else "changed"), render.DASH
-                if same:
+                    divergence = metric == "diverged_seeds"
+                    a, b = (
+                        (old.divergence(run), new.divergence(run))
+                        if divergence
+                        else (old.per_seed(run, metric), new.per_seed(run, metric))
+                    )
+                    if not divergence and all(v is None for v in (*a.values(), *b.values())):
+                        continue  # no seed has an epoch of its minimum on either side
+                    describe = _divergence_change if divergence else _epoch_change
+                    row = None if a == b else _descriptive_row(review, run, metric, _changes(a, b, labels, describe))
+                if row is None:
                     unchanged.append(f"{metric} of {run}")
-                    continue
-                rows.append(
-                    f"| {run} | {metric} | {_value(review.old, run, metric)} | "
-                    f"{_value(review.new, run, metric)} | {change} | {verdict} |"
-                )
+                else:
+                    rows.append(row)
     return rows, unchanged
 
 
-def _trains(side: Side, run: str) -> bool:
-    return side.sample(run, "min_val_loss").n > 0
-
-
-def answer_dropout(side: Side) -> str:
-    """Does Dropout reduce overfitting here? The overfitting gap with Dropout against the run without."""
-    rate = side.params.get("dropout")
-    if rate == 0:
-        return "This revision trains no Dropout (`dropout: 0`): both runs are the same network, nothing to compare."
-    reg, ctl = DROPOUT.regularised, DROPOUT.control
-    if not (_trains(side, reg) and _trains(side, ctl)):
-        return "Cannot tell: a run of this revision has no finite validation loss (or no results at all)."
-    gap = Comparison(side.sample(ctl, "overfitting_gap"), side.sample(reg, "overfitting_gap"))
-    best = Comparison(side.sample(ctl, "min_val_loss"), side.sample(reg, "min_val_loss"))
-    numbers = (
-        f"Overfitting gap (final − min validation loss) {_value(side, reg, 'overfitting_gap')} with Dropout({rate}) "
-        f"vs {_value(side, ctl, 'overfitting_gap')} without; min validation loss {_value(side, reg, 'min_val_loss')} "
-        f"vs {_value(side, ctl, 'min_val_loss')} ({best.verdict}{' with Dropout' if best.verdict in JUDGED else ''})."
-    )
-    if gap.verdict == UNKNOWN:  # one seed: the direction is known, its significance is not
-        smaller = (gap.difference or 0.0) < 0
-        lead = f"**{'Yes' if smaller else 'No'} on this seed, noise unknown** ({HOW_TO_MEASURE})."
-    elif gap.verdict == WITHIN_NOISE:
-        lead = f"**No measurable difference** (Welch p = {gap.p_value:.2g} ≥ {ALPHA})."
-    elif gap.verdict in (BETTER, WORSE):
-        evidence = f"Welch p = {gap.p_value:.2g}, {gap.old.n} vs {gap.new.n} seeds"
-        lead = f"**Yes** ({evidence})." if gap.verdict == BETTER else f"**No: it overfits more** ({evidence})."
+def _descriptive_row(review: Review, run: str, metric: str, detail: str) -> str:
+    old, new = review.old, review.new
+    if not old.has(run) or not new.has(run):
+        verdict = NEW if new.has(run) else GONE
+    elif metric == "diverged_seeds" and diverged_share(new, run) != diverged_share(old, run):
+        verdict = (
+            f"{'more' if diverged_share(new, run) > diverged_share(old, run) else 'fewer'} seeds diverge: {detail}"
+        )
     else:
-        lead = "**No difference.**"
-    return f"{lead} {numbers}"
+        verdict = f"changed: {detail}"
+    return _row(review, run, metric, render.DASH, verdict)
 
 
-def answer_batchnorm(side: Side) -> str:
-    """Does BatchNormalization let the optimizer train on this data? Against the same network without it."""
-    if side.params.get("train_batchnorm.batchnorm") is False:
-        return (
-            "This revision trains no BatchNormalization model (`train_batchnorm.batchnorm: false`): both runs "
-            "are the same network, nothing to compare."
-        )
-    reg, ctl = BATCHNORM.regularised, BATCHNORM.control
-    if not (side.has(reg) and side.has(ctl)):
-        return "Cannot tell: this revision has no results for both runs."
-    with_bn, without = side.sample(reg, "min_val_loss"), side.sample(ctl, "min_val_loss")
-    control, regularised = side.summary.get(ctl, {}), side.summary.get(reg, {})
-    both = f"min validation loss {_value(side, ctl, 'min_val_loss')} vs {_value(side, reg, 'min_val_loss')} with it"
-    if with_bn.mean is None:
-        return f"**No.** With BatchNormalization the network did not train either ({render.divergence(regularised)})."
-    if control.get("diverged") and not regularised.get("diverged"):
-        return (
-            f"**Yes.** With BatchNormalization the min validation loss is {_value(side, reg, 'min_val_loss')}; "
-            f"without it the loss became NaN or infinite ({render.divergence(control)}): training failed."
-        )
-    if without.mean is not None and without.mean >= TRAINS_FACTOR * with_bn.mean:
-        return f"**Yes.** Without BatchNormalization the network barely trains: {both} (at least {TRAINS_FACTOR:g}×)."
-    c = Comparison(without, with_bn)
-    noise = c.explain() if c.verdict != UNKNOWN else "noise unknown"
-    return f"**Not needed here.** Without BatchNormalization the network also trains: {both} ({noise})."
+def _row(review: Review, run: str, metric: str, change: str, verdict: str) -> str:
+    old, new = value_text(review.old, run, metric), value_text(review.new, run, metric)
+    return f"| {run} | {metric} | {old} | {new} | {change} | {verdict} |"
 
 
 def _batchnorm_question(review: Review) -> str:
@@ -163,13 +178,41 @@ def _batchnorm_question(review: Review) -> str:
 
 def _label(side: Side) -> str:
     counts = {side.seed_count(run) for t in TRAINING_STAGES for run in t.runs if side.has(run)}
-    seeds = f", {_seeds(max(counts))}" if counts else ", no results"
+    seeds = f", {seeds_text(max(counts))}" if counts else ", no results"
     return f"`{side.label}`{seeds}"
+
+
+def _method(tests: int) -> str:
+    """The paragraph that says how the verdicts are reached, with this report's number of tests."""
+    if tests > 1:
+        judged_by = (
+            f"*Better* or *worse* need p < {ALPHA} after Holm's adjustment over the {tests} tests of this report "
+            f"(the answers above included), which keeps the chance of any false *better* or *worse* in it at "
+            f"{ALPHA:.0%}; a verdict shows its p and Holm's."
+        )
+    else:
+        count = f"{tests} test{'' if tests == 1 else 's'}"
+        judged_by = f"*Better* or *worse* need p < {ALPHA} (this report has {count}: nothing to adjust)."
+    return (
+        "Lower loss and gap are better. Values are mean ± standard deviation over the seeds that have one, with "
+        "how many of how many seeds: a seed that diverged at once has no value, one that diverged later keeps "
+        "what it reached before. Both revisions train the same seeds, so the same seed on both sides is a pair: "
+        "a change is the mean of the per-seed differences ± its standard error, tested by a two-sided paired "
+        "t-test (Welch's unpaired t-test only when fewer than two seeds are on both sides); when the differences "
+        "have no spread, by the exact sign test (unpaired: Mann–Whitney U), which does not take zero spread "
+        f"for zero noise. {judged_by} Otherwise the verdict is *within noise*, and says the smallest difference "
+        f"its seeds detect with {POWER:.0%} power "
+        "at the strictest level of this report (in the metric's units, and in standard deviations of the "
+        "per-seed differences, or of one seed's value when unpaired). With one seed on a side the noise is "
+        f"*unknown*. A loss lower over the seeds that trained is *{NOT_BETTER}* when more seeds diverged; "
+        "`diverged_seeds` compares divergence seed by seed, and epochs are compared seed by seed too."
+    )
 
 
 def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) -> str:
     """The whole report: params, answers, metrics, then ``figures`` (Markdown lines) and ``extra``."""
     old, new = review.old, review.new
+    verdicts = report_verdicts(review)
     lines = [f"# Review: `{old.label}` → `{new.label}`", "", "## What changed", ""]
     if review.param_changes:
         lines += [f"| param | {old.label} | {new.label} |", "|---|---|---|"]
@@ -177,24 +220,17 @@ def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) 
     else:
         lines.append("No params changed.")
     lines += ["", "## The notebook's questions", "", "### Does Dropout reduce overfitting here?", ""]
-    lines += [f"- {_label(side)}: {answer_dropout(side)}" for side in (new, old)]
+    lines += [f"- {_label(side)}: {answer_dropout(side, verdicts)}" for side in (new, old)]
     lines += ["", f"### {_batchnorm_question(review)}", ""]
-    lines += [f"- {_label(side)}: {answer_batchnorm(side)}" for side in (new, old)]
-    rows, unchanged = metric_rows(review)
-    lines += [
-        "",
-        "## Metrics that changed",
-        "",
-        "Lower loss and gap are better. A verdict needs at least two seeds on each side: *better* or *worse* "
-        f"when a two-sided Welch t-test gives p < {ALPHA}, else *within noise*; with one seed on a side the noise "
-        "is *unknown*. Values are mean ± standard deviation over the seeds; a change is ± its standard error.",
-        "",
-    ]
+    lines += [f"- {_label(side)}: {answer_batchnorm(side, verdicts)}" for side in (new, old)]
+    rows, unchanged = metric_rows(review, verdicts)
+    tests = len({c for c in verdicts if c.status is None})
+    lines += ["", "## Metrics that changed", "", _method(tests), ""]
     if rows:
         lines += [f"| run | metric | {old.label} | {new.label} | change | verdict |", "|---|---|---|---|---|---|"]
         lines += rows
     else:
-        lines.append("None: every metric of every run is the same.")
+        lines.append("None: every metric of every run is the same, seed for seed.")
     if unchanged:
         lines += ["", f"Unchanged (same values, seed for seed): {', '.join(unchanged)}."]
     lines += ["", "## Loss curves", "", *figures]

@@ -1,0 +1,206 @@
+"""The notebook's two questions, answered for one revision, seed by seed and on the notebook's scale:
+does Dropout reduce overfitting here, and does BatchNormalization let the optimizer train on the
+concrete data?"""
+
+from __future__ import annotations
+
+from dlpipe.core.registry import BATCHNORM, DROPOUT
+from dlpipe.report import notebook
+from dlpipe.report.comparison import BETTER, HOW_TO_MEASURE, UNKNOWN, WITHIN_NOISE, WORSE, Comparison, judge
+from dlpipe.report.review_data import Side
+from dlpipe.report.review_text import (
+    NOT_BETTER,
+    SeedKey,
+    Verdicts,
+    cap_reason,
+    in_seed_order,
+    judged,
+    mean_text,
+    over,
+    seed_key,
+    seed_name,
+    seeds_text,
+    value_text,
+)
+from dlpipe.train import render
+
+# The concrete target's scale. Predicting the same number for every row (the training targets' median)
+# gives a validation MAE of 13.57 on the notebook's split (a random 70 % for training, seed 0); the
+# notebook's BatchNormalization run reaches 3.9469, its run without it NaN.
+CONSTANT_PREDICTION_MAE = 13.57
+
+# A concrete run "trains" when its min validation MAE is below half of a constant prediction's: it has
+# learned at least half of what a constant misses. The notebook's BN run is far below (3.95); a run that
+# diverges has no finite loss, and one that stays near a constant prediction (10 epochs of SGD with
+# BatchNormalization: 30.7, worse than a constant) has not trained. Only meaningful for an MAE loss.
+TRAINS_BELOW = CONSTANT_PREDICTION_MAE / 2
+JUDGED = (BETTER, WORSE, WITHIN_NOISE)
+
+
+def _has_values(side: Side, run: str) -> bool:
+    return side.sample(run, "min_val_loss").n > 0
+
+
+def dropout_comparisons(side: Side) -> tuple[Comparison, Comparison] | None:
+    """(overfitting gap, min validation loss) of the run without Dropout (old) against the run with it
+    (new), seed by seed; None when this revision cannot answer."""
+    reg, ctl = DROPOUT.regularised, DROPOUT.control
+    if side.params.get("dropout") == 0 or not (_has_values(side, reg) and _has_values(side, ctl)):
+        return None
+    gap = Comparison(side.sample(ctl, "overfitting_gap"), side.sample(reg, "overfitting_gap"))
+    best = Comparison(side.sample(ctl, "min_val_loss"), side.sample(reg, "min_val_loss"))
+    return gap, best
+
+
+def _per_seed_direction(c: Comparison, smaller: str) -> str:
+    """``, smaller with Dropout on 3 of 3 seeds`` (over the seeds both runs have), or nothing with one."""
+    pairs = c.pairs
+    if len(pairs) < 2:
+        return ""
+    old, new = c.old.seed_values(), c.new.seed_values()
+    return f", {smaller} on {sum(new[s] < old[s] for s in pairs)} of {len(pairs)} seeds"
+
+
+def answer_dropout(side: Side, verdicts: Verdicts | None = None) -> str:
+    """Does Dropout reduce overfitting here? The overfitting gap with Dropout against the run without,
+    seed by seed. ``verdicts``: the report's; alone, the answer's two comparisons are its family."""
+    rate = side.params.get("dropout")
+    if rate == 0:
+        return "This revision trains no Dropout (`dropout: 0`): both runs are the same network, nothing to compare."
+    pair = dropout_comparisons(side)
+    if pair is None:
+        return "Cannot tell: a run of this revision has no finite validation loss (or no results at all)."
+    gap, best = pair
+    if verdicts is None:
+        verdicts = dict(zip(pair, judge(pair), strict=True))
+    g, b = judged(gap, verdicts), judged(best, verdicts)
+    reg, ctl = DROPOUT.regularised, DROPOUT.control
+    best_verdict = f"{b.verdict} with Dropout" if b.verdict in JUDGED else b.verdict
+    if cap_reason(b, (side, ctl), (side, reg)):
+        best_verdict = f"{NOT_BETTER} with Dropout: lower only over the seeds that trained, more diverged"
+    direction = _per_seed_direction(gap, "smaller with Dropout")
+    numbers = (
+        f"Overfitting gap (final − min validation loss) {value_text(side, reg, 'overfitting_gap')} with "
+        f"Dropout({rate}) vs {value_text(side, ctl, 'overfitting_gap')} without{direction}; "
+        f"min validation loss {value_text(side, reg, 'min_val_loss')} vs {value_text(side, ctl, 'min_val_loss')} "
+        f"({best_verdict}; the notebook: {notebook.reference(reg)} with Dropout)."
+    )
+    why = cap_reason(g, (side, ctl), (side, reg))
+    if g.verdict == UNKNOWN:  # one seed: the direction is known, its significance is not
+        smaller = (gap.difference or 0.0) < 0
+        lead = f"**{'Yes' if smaller else 'No'} on this seed, noise unknown** ({HOW_TO_MEASURE})."
+    elif why:
+        lead = f"**Not clearly: more seeds diverged with Dropout** ({why}; {g.evidence()})."
+    elif g.verdict == WITHIN_NOISE:
+        lead = f"**No measurable difference** ({g.evidence()})."
+    elif g.verdict == BETTER:
+        lead = f"**Yes** ({g.evidence()})."
+    elif g.verdict == WORSE:
+        lead = f"**No: it overfits more** ({g.evidence()})."
+    else:
+        lead = "**No difference.**"
+    return f"{lead} {numbers}"
+
+
+def _threshold(side: Side) -> float | None:
+    """The min validation loss below which a concrete run has trained; None when the loss is not MAE."""
+    return TRAINS_BELOW if side.params.get("train_batchnorm.loss", "mae") == "mae" else None
+
+
+def _trained(side: Side, run: str) -> dict[SeedKey, float]:
+    """The seeds of ``run`` that trained (see :data:`TRAINS_BELOW`), with their min validation loss."""
+    below = _threshold(side)
+    values = side.per_seed(run, "min_val_loss")
+    return {s: v for s, v in values.items() if v is not None and (below is None or v < below)}
+
+
+def _failures(side: Side, run: str) -> list[str]:
+    """How each seed of ``run`` that did not train failed: ``seed 0 diverged at epoch 1``."""
+    trained, states = _trained(side, run), side.divergence(run)
+    out = []
+    for seed, value in sorted(side.per_seed(run, "min_val_loss").items(), key=lambda item: seed_key(item[0])):
+        if seed in trained:
+            continue
+        at = states.get(seed)
+        if value is None:
+            out.append(f"{seed_name(seed)} diverged at epoch {at}")
+        else:
+            then = f", then diverged at epoch {at}" if at is not None else ""
+            out.append(f"{seed_name(seed)} reached only {render.number(value)}{then}")
+    return out
+
+
+def _late_divergence(side: Side, run: str) -> str:
+    """``; seed 1 diverged later, at epoch 40, after its minimum`` for the seeds that trained, then diverged."""
+    trained, states = _trained(side, run), side.divergence(run)
+    late = [f"{seed_name(s)} at epoch {states[s]}" for s in in_seed_order(trained) if states.get(s) is not None]
+    return f"; diverged later, after reaching their minimum: {', '.join(late)}" if late else ""
+
+
+def _bar(side: Side) -> str:
+    below = _threshold(side)
+    if below is None:
+        loss = side.params.get("train_batchnorm.loss")
+        return f"a finite loss (the loss is {loss}, not MAE: the notebook's scale does not apply)"
+    return f"below {below:.2f} (half the MAE of a constant prediction, {CONSTANT_PREDICTION_MAE})"
+
+
+def batchnorm_comparison(side: Side) -> Comparison | None:
+    """Without BatchNormalization (old) against with it (new), min validation loss seed by seed: only
+    when every seed of both runs trained (otherwise the answer is about training, not a loss)."""
+    reg, ctl = BATCHNORM.regularised, BATCHNORM.control
+    if side.params.get("train_batchnorm.batchnorm") is False or not (side.has(reg) and side.has(ctl)):
+        return None
+    if any(len(_trained(side, run)) < side.seed_count(run) for run in (reg, ctl)):
+        return None
+    return Comparison(side.sample(ctl, "min_val_loss"), side.sample(reg, "min_val_loss"))
+
+
+def answer_batchnorm(side: Side, verdicts: Verdicts | None = None) -> str:
+    """Does BatchNormalization let the optimizer train on this data? Seed by seed: the BN run must itself
+    train (min validation loss below :data:`TRAINS_BELOW`), then the run without it is compared."""
+    if side.params.get("train_batchnorm.batchnorm") is False:
+        return (
+            "This revision trains no BatchNormalization model (`train_batchnorm.batchnorm: false`): both runs "
+            "are the same network, nothing to compare."
+        )
+    reg, ctl = BATCHNORM.regularised, BATCHNORM.control
+    if not (side.has(reg) and side.has(ctl)):
+        return "Cannot tell: this revision has no results for both runs."
+    n_bn, n_ctl = side.seed_count(reg), side.seed_count(ctl)
+    bn, without = _trained(side, reg), _trained(side, ctl)
+    scale = (
+        f"Trained means a min validation loss {_bar(side)}; the notebook: {notebook.reference(reg)} with "
+        f"BatchNormalization, {notebook.reference(ctl)} without."
+    )
+    late = _late_divergence(side, ctl)
+    if len(without) == n_ctl:
+        control = f"every seed trained: {mean_text(without)} {over(side, ctl, len(without))}{late}"
+    elif without:
+        control = (
+            f"{n_ctl - len(without)} of {seeds_text(n_ctl)} did not train ({', '.join(_failures(side, ctl))}), "
+            f"the other {len(without)} reached {mean_text(without)}{late}"
+        )
+    else:
+        control = f"no seed trained: {', '.join(_failures(side, ctl))}"
+    if not bn:
+        return (
+            f"**No: with BatchNormalization the network did not train either:** {', '.join(_failures(side, reg))}; "
+            f"without it {control}. {scale}"
+        )
+    if len(bn) < n_bn:
+        return (
+            f"**Not reliably: with BatchNormalization {len(bn)} of {seeds_text(n_bn)} trained** ({mean_text(bn)}), "
+            f"{', '.join(_failures(side, reg))}; without it {control}. {scale}"
+        )
+    trained = f"BN trained: {mean_text(bn)} {over(side, reg, len(bn))}{_late_divergence(side, reg)}"
+    if not without:
+        return f"**Yes.** {trained}; without it {control}. {scale}"
+    if len(without) < n_ctl:
+        lead = f"**Partly: without it {n_ctl - len(without)} of {seeds_text(n_ctl)} did not train.**"
+        return f"{lead} {trained}; without it {control}. {scale}"
+    c = batchnorm_comparison(side)
+    assert c is not None  # every seed of both runs trained
+    j = judged(c, verdicts)
+    verdict = j.explain() if j.verdict != UNKNOWN else "noise unknown"
+    return f"**Not needed here.** Without BatchNormalization {control}; {trained} ({verdict}). {scale}"

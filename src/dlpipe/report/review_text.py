@@ -1,0 +1,109 @@
+"""How the review reads a run's values: over how many seeds of how many, divergence seed by seed, and
+when a *better* is capped because more seeds diverged. Shared by the answers and the metric rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dlpipe.report.comparison import BETTER, Comparison, Judgement, Sample, judge
+from dlpipe.report.review_data import Side
+from dlpipe.train import render
+
+# A lower loss over the seeds that trained, while more seeds diverged: never "better".
+NOT_BETTER = "not better"
+
+# The report's verdicts: each comparison it judges, with its judgement in the report's family of tests.
+Verdicts = Mapping[Comparison, Judgement]
+SeedKey = int | None  # None: a revision's one value whose seed its params do not name
+
+
+def seeds_text(n: int) -> str:
+    """``1 seed``, ``3 seeds``."""
+    return f"{n} seed{'' if n == 1 else 's'}"
+
+
+def seed_name(seed: SeedKey) -> str:
+    """``seed 2``, or ``the seed`` when it is not known."""
+    return "the seed" if seed is None else f"seed {seed}"
+
+
+def seed_names(seeds: Sequence[SeedKey]) -> str:
+    """``seed 1`` or ``seeds 1, 2``."""
+    if len(seeds) == 1:
+        return seed_name(seeds[0])
+    return "seeds " + ", ".join(str(s) for s in seeds)
+
+
+def seed_key(seed: SeedKey) -> tuple[bool, int]:
+    """Sort key of a seed: by number, an unknown seed last."""
+    return (seed is None, seed or 0)
+
+
+def in_seed_order(seeds: Any) -> list[SeedKey]:
+    """``seeds`` sorted by :func:`seed_key`."""
+    return sorted(seeds, key=seed_key)
+
+
+def over(side: Side, run: str, with_value: int) -> str:
+    """Over how many seeds of how many a value is: ``(1 seed)``, ``(2 of 3 seeds; 1 diverged)``."""
+    total, diverged = side.seed_count(run), side.diverged_count(run)
+    if total == 1 and with_value == 1 and not diverged:
+        return "(1 seed)"
+    return f"({with_value} of {seeds_text(total)}{f'; {diverged} diverged' if diverged else ''})"
+
+
+def divergence_text(side: Side, run: str) -> str:
+    """``0 of 3 seeds``; ``2 of 3 seeds (seed 0 at epoch 1, seed 2 at epoch 40)``."""
+    head = f"{side.diverged_count(run)} of {seeds_text(side.seed_count(run))}"
+    states = side.divergence(run)
+    named = [f"{seed_name(s)} at epoch {states[s]}" for s in in_seed_order(states) if states[s] is not None]
+    return f"{head} ({', '.join(named)})" if named else head
+
+
+def value_text(side: Side, run: str, metric: str) -> str:
+    """A metric of a run as the report shows it, with the seeds it is over."""
+    if not side.has(run):
+        return render.DASH
+    if metric == "diverged_seeds":
+        return divergence_text(side, run)
+    sample = side.sample(run, metric)
+    if metric == "min_val_loss_epoch":
+        epochs = sorted({int(v) for v in sample.values})
+        text = render.DASH if not epochs else str(epochs[0]) if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
+        return f"{text} {over(side, run, sample.n)}"
+    if sample.mean is None:
+        return f"{render.DASH} {over(side, run, 0)}"
+    spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
+    return f"{render.number(sample.mean)}{spread} {over(side, run, sample.n)}"
+
+
+def mean_text(values: Mapping[SeedKey, float]) -> str:
+    """``3.4500 ± 0.0707``: the mean of ``{seed: value}`` with its spread (two values or more)."""
+    sample = Sample.of(dict(values))
+    spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
+    return f"{render.number(sample.mean)}{spread}"
+
+
+def diverged_share(side: Side, run: str) -> float:
+    """The share of ``run``'s seeds that diverged in ``side``."""
+    total = side.seed_count(run)
+    return side.diverged_count(run) / total if total else 0.0
+
+
+def cap_reason(j: Judgement, old: tuple[Side, str], new: tuple[Side, str]) -> str | None:
+    """Why a *better* is not one: the new run's seeds diverged more often. None when it stands."""
+    (old_side, old_run), (new_side, new_run) = old, new
+    if j.verdict != BETTER or diverged_share(new_side, new_run) <= diverged_share(old_side, old_run):
+        return None
+    return (
+        f"{new_side.diverged_count(new_run)} of {seeds_text(new_side.seed_count(new_run))} diverged, against "
+        f"{old_side.diverged_count(old_run)} of {seeds_text(old_side.seed_count(old_run))}: lower only over the seeds "
+        f"that trained"
+    )
+
+
+def judged(c: Comparison, verdicts: Verdicts | None) -> Judgement:
+    """``c``'s judgement in the report's family; alone (a family of one) when the family does not hold it."""
+    found = verdicts.get(c) if verdicts is not None else None
+    return found if found is not None else judge([c])[0]

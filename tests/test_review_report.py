@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from dlpipe.core.environment import describe_here
+from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import ALPHA, detectable_effect
 from dlpipe.report.review_answers import CONSTANT_PREDICTION_MAE, TRAINS_BELOW, answer_batchnorm, answer_dropout
 from dlpipe.report.review_data import Review, Side, param_changes
@@ -26,14 +28,28 @@ def seed(min_val: float | None, gap: float = 0.001, epoch: int = 5, diverged_at:
     return s
 
 
-def side(label: str, runs: dict[str, list[dict] | dict[int, dict]], params: dict | None = None) -> Side:
+# Where a side was computed: the same machine on both sides unless a test says otherwise.
+XEON = "vendor_id: GenuineIntel\ncpu family: 6\nmodel: 85\nmodel name: Intel Xeon\nflags: avx2\n"
+EPYC = "vendor_id: AuthenticAMD\ncpu family: 25\nmodel: 17\nmodel name: AMD EPYC\nflags: avx2 avx512f\n"
+
+
+def computed_on(cpuinfo: str) -> dict:
+    return {t.stage: describe_here("jax", cpuinfo) for t in TRAINING_STAGES}
+
+
+def side(
+    label: str, runs: dict[str, list[dict] | dict[int, dict]], params: dict | None = None, cpuinfo: str = XEON
+) -> Side:
     seeds = {run: dict(values) if isinstance(values, dict) else dict(enumerate(values)) for run, values in runs.items()}
     summary = {run: aggregate(by_seed) for run, by_seed in seeds.items()}
-    return Side(label, None if label == "workspace" else label, {**PARAMS, **(params or {})}, summary, seeds)
+    rev = None if label == "workspace" else label
+    return Side(label, rev, {**PARAMS, **(params or {})}, summary, seeds, computed_on(cpuinfo))
 
 
-def review(old: dict, new: dict, old_params: dict | None = None, new_params: dict | None = None) -> Review:
-    a, b = side("main", old, old_params), side("workspace", new, new_params)
+def review(
+    old: dict, new: dict, old_params: dict | None = None, new_params: dict | None = None, new_cpu: str = XEON
+) -> Review:
+    a, b = side("main", old, old_params), side("workspace", new, new_params, new_cpu)
     return Review(a, b, param_changes(a.params, b.params), {})
 
 
@@ -292,3 +308,49 @@ def test_the_readme_states_the_reports_numbers():
     assert f"on the concrete validation set ({CONSTANT_PREDICTION_MAE};" in text
     six_tests = round(detectable_effect(3, ALPHA / 6))
     assert f"at 3 seeds and six tests, about {six_tests} standard deviations of the differences" in text
+
+
+# Where each side was computed.
+
+
+def test_the_report_says_where_each_side_was_computed_first():
+    text = markdown(review(one_seed(), one_seed(), new_cpu=EPYC), [])
+    where = text.split("## Where each side was computed", 1)[1].split("## What changed", 1)[0]
+    assert "- `main`: Intel Xeon (family 6 model 85, AVX2)" in where
+    assert "- `workspace`: AMD EPYC (family 25 model 17, AVX-512)" in where
+    # The same values seed for seed: nothing to blame on either machine, no warning.
+    assert "Not comparable" not in text and "None: every metric of every run is the same" in text
+
+
+def test_results_that_differ_between_two_machines_get_no_verdict_and_a_warning_on_top():
+    # The same code and seeds on an EPYC: batchnorm's last bits differ (3.9193 at epoch 82 against 3.9125 at 92).
+    old = {**one_seed(), "batchnorm": [seed(3.9125, epoch=92)]}
+    new = {**one_seed(), "batchnorm": [seed(3.9193, epoch=82)]}
+    text = markdown(review(old, new, new_cpu=EPYC), [])
+    top = text.split("## What changed", 1)[0]
+    assert "**Not comparable here: the two sides were computed in different environments** for `train_batchnorm`" in top
+    assert "--old main --rebuild-old" in top
+    rows = [line for line in text.splitlines() if line.startswith("| batchnorm |")]
+    assert rows and all("not compared: computed in different environments" in row for row in rows)
+    assert not any(word in row for row in rows for word in ("better", "worse", "within noise"))
+    # The dropout runs, the same on both machines, are not named in the warning.
+    assert "`train_dropout`" not in top
+
+
+def test_the_same_difference_on_one_machine_is_compared():
+    old = {**one_seed(), "batchnorm": [seed(3.9125, epoch=92)]}
+    new = {**one_seed(), "batchnorm": [seed(3.9193, epoch=82)]}
+    text = markdown(review(old, new), [])
+    assert "Not comparable" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| batchnorm | min_val_loss |"))
+    assert "noise unknown" in row  # one seed a side: judged, and honest about its noise
+
+
+def test_a_side_that_recorded_no_environment_is_not_compared_with_one_that_did():
+    old = {**one_seed(), "batchnorm": [seed(3.9125, epoch=92)]}
+    new = {**one_seed(), "batchnorm": [seed(3.9193, epoch=82)]}
+    r = review(old, new)
+    unrecorded = Review(Side(r.old.label, r.old.rev, r.old.params, r.old.summary, r.old.seeds), r.new, [], {})
+    text = markdown(unrecorded, [])
+    assert "- `main`: not recorded" in text
+    assert "(where a side was computed is not recorded)" in text

@@ -65,7 +65,8 @@ def test_review_report_of_two_commits(two_commits):
     clone = two_commits
     clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD~1", "--new", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
-    assert report.startswith("# Review: `HEAD~1` → `HEAD`\n\n## What changed")
+    assert report.startswith("# Review: `HEAD~1` → `HEAD`\n\n## Where each side was computed\n\n- `HEAD~1`: ")
+    assert "Not comparable" not in report  # both built here
     assert "| `dropout` | 0.3 | 0.5 |" in report
     old, new = metrics_at(clone, "HEAD~1"), metrics_at(clone, "HEAD")
     o, n = old["dropout"]["min_val_loss"], new["dropout"]["min_val_loss"]
@@ -95,6 +96,62 @@ def test_review_report_of_two_commits(two_commits):
         answer = re.search(r"- `HEAD`, 1 seed: \*\*(\w+) on this seed, noise unknown\*\*", report)
         assert answer and answer.group(1) == ("Yes" if gap_d < gap_b else "No")
     assert f"{gap_d:.4f} (1 seed) with Dropout(0.5) vs {gap_b:.4f} (1 seed) without" in report
+
+
+def made_elsewhere(clone: Clone) -> None:
+    """Commit train_batchnorm's results as if another CPU had made them: its environment names another
+    CPU, and its min validation losses differ in their last digits (what another CPU model does)."""
+    folder = clone.path / "plots/train_batchnorm"
+    env = json.loads((folder / "environment.json").read_text())
+    env["cpu"] = {"model": "Intel Xeon", "vendor": "GenuineIntel", "family": "6", "model_number": "85", "isa": ["avx2"]}
+    (folder / "environment.json").write_text(json.dumps(env, indent=2, sort_keys=True) + "\n")
+    seeds = (folder / "seeds.csv").read_text().splitlines()
+    header = seeds[0].split(",")
+    column = header.index("min_val_loss")
+    for i, line in enumerate(seeds[1:], 1):
+        cells = line.split(",")
+        if cells[column]:
+            cells[column] = repr(float(cells[column]) + 0.0067)
+        seeds[i] = ",".join(cells)
+    (folder / "seeds.csv").write_text("\n".join(seeds) + "\n")
+    clone.run(sys.executable, "stages/summarize.py")
+    clone.dvc("commit", "-f", "summarize", "train_batchnorm")
+    clone.run("git", "add", "-A")
+    clone.run("git", "commit", "-qm", "results made on another machine")
+
+
+def test_a_readme_change_reviewed_against_another_machines_results(built_clone):
+    # The issue's case: a fresh clone on another CPU than the committed results' rebuilds them; a review
+    # of a README-only change then must not blame the machine's differences on the change.
+    clone = built_clone
+    made_elsewhere(clone)
+    clone.dvc("repro", "--force", "train_batchnorm", "summarize")  # this machine's own results
+    (clone.path / "README.md").write_text((clone.path / "README.md").read_text() + "\nA typo fixed.\n")
+
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--out", "against-committed")
+    report = (clone.path / "against-committed/report.md").read_text()
+    top = report.split("## What changed")[0]
+    assert "- `HEAD`, train_batchnorm: Intel Xeon (family 6 model 85, AVX2)" in top
+    assert "**Not comparable here: the two sides were computed in different environments** for `train_batchnorm`" in top
+    assert "`python -m dlpipe.report.review --old HEAD --rebuild-old`" in top
+    rows = [line for line in report.splitlines() if line.startswith("| batchnorm |")]
+    assert rows and all("not compared: computed in different environments" in row for row in rows)
+
+    status = clone.run("git", "status", "--porcelain").stdout
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--rebuild-old", "--out", "rebuilt")
+    report = (clone.path / "rebuilt/report.md").read_text()
+    assert report.startswith("# Review: `HEAD (rebuilt here)` → `workspace`")
+    assert "Not comparable" not in report
+    assert "None: every metric of every run is the same, seed for seed." in report
+    where = report.split("## Where each side was computed", 1)[1].split("##", 1)[0]
+    lines = [line for line in where.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2 and lines[0].split(": ", 1)[1] == lines[1].split(": ", 1)[1]  # the same machine
+    # Nothing of the rebuild is left in the work tree or among git's worktrees; a second review reuses it.
+    assert clone.run("git", "worktree", "list").stdout.count("\n") == 1
+    assert clone.run("git", "status", "--porcelain").stdout == status + "?? rebuilt/\n"
+    again = clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--rebuild-old", "--out", "again")
+    assert "HEAD: reusing its rebuild on this machine" in again.stdout
+    assert "Running stage" not in again.stdout
 
 
 THREE_SEEDS = "seeds=[0,1,2]"

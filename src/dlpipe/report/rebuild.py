@@ -3,8 +3,8 @@
 Results differ in their last bits from one CPU model to another (dlpipe.core.environment): a review of
 a pull request against the base branch's *committed* results, made on another machine, would blame the
 machine's differences on the change. :func:`rebuild` checks the revision out in a temporary git worktree,
-runs its pipeline there with this clone's DVC cache (so stages whose inputs this machine already ran
-come from DVC's run-cache instead of being retrained), and commits what changed (params, dvc.lock,
+runs its whole pipeline there (`dvc repro --force`: the revision's dvc.lock matches its committed
+results, wherever they were made) with this clone's DVC cache, and commits what changed (params, dvc.lock,
 metrics, plots) on top of the revision, a commit no branch holds, kept under
 ``refs/dlpipe/rebuilt/<commit>/<environment>``: a second review on the same machine and environment
 reuses it. The review then compares that commit, as it would any other.
@@ -68,7 +68,8 @@ def rebuild(rev: str, cwd: Path = Path(), seeds: Sequence[int] | None = None) ->
         if seeds is not None:
             _set_seeds(worktree, seeds)
         print(f"{rev}: rebuilding its pipeline on this machine, in {worktree}", file=sys.stderr, flush=True)
-        stream_dvc("repro", cwd=worktree, to=sys.stderr)
+        # --force: a revision's dvc.lock may well match its committed results, made on another machine.
+        stream_dvc("repro", "--force", cwd=worktree, to=sys.stderr)
         git("add", "--all", cwd=worktree)
         message = f"{rev} ({commit[:12]}) rebuilt on this machine for a review"
         git(*IDENTITY, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", message, cwd=worktree)

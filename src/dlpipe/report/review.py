@@ -18,13 +18,14 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from dlpipe.core import environment
 from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report import review_report, sweep
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.report.rebuild import rebuild
-from dlpipe.report.review_data import Review, curves, gather
+from dlpipe.report.review_data import Review, Side, curves, gather
 from dlpipe.report.spec_figures import render_spec_figures
 
 
@@ -63,6 +64,17 @@ def _run_figures(review: Review, out: Path) -> list[str]:
     return lines
 
 
+def rebuilt_here(side: Side, label: str) -> Side:
+    """``side`` as rebuilt on this machine: relabelled, and where a revision older than the environment
+    records left none, computed here (that much is known: it was just rebuilt here)."""
+    backend = str(side.params.get("keras_backend", "jax"))
+    environments = {
+        stage: found or (environment.describe_here(backend) if backend in environment.PACKAGES else None)
+        for stage, found in side.environments.items()
+    }
+    return dataclasses.replace(side, label=label, environments=environments)
+
+
 def write_report(
     old: str,
     new: str | None,
@@ -78,7 +90,7 @@ def write_report(
     """
     review = gather(rebuild(old, cwd) if rebuild_old else old, new, cwd)
     if rebuild_old:
-        review = dataclasses.replace(review, old=dataclasses.replace(review.old, label=f"{old} (rebuilt here)"))
+        review = dataclasses.replace(review, old=rebuilt_here(review.old, f"{old} (rebuilt here)"))
     if not review.old.summary and not review.new.summary:
         raise UserError(f"no metrics to compare between {old} and {review.new.label}; run `dvc repro` first")
     specs = select_top_level(review.plots, top_level_plot_ids(cwd / "dvc.yaml")).specs

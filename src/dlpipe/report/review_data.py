@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlpipe.core import layout
+from dlpipe.core import environment, layout
 from dlpipe.core.params import parse_yaml
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import Sample
@@ -31,6 +31,8 @@ class Side:
     params: dict[str, Any]  # params.yaml, flat: "train_batchnorm.optimizer" -> "sgd"
     summary: dict[str, Summary]  # run -> what metrics/summary.json says of it
     seeds: dict[str, dict[int, Summary]] = field(default_factory=dict)  # run -> seed -> details
+    # training stage -> where its results were computed (None: not recorded)
+    environments: dict[str, environment.Environment | None] = field(default_factory=dict)
 
     def has(self, run: str) -> bool:
         """Whether this revision trained ``run``."""
@@ -92,6 +94,23 @@ class Review:
     param_changes: list[tuple[str, Any, Any]]
     plots: dict[str, Any]
 
+    def machine_differences(self) -> dict[str, list[str]]:
+        """Per training stage both sides ran, what differs between where each computed it (empty: the
+        same environment, so their results compare); a stage whose results are the same seed for seed on
+        both sides compares whatever the machines."""
+        found = {}
+        for t in TRAINING_STAGES:
+            if not any(self.old.has(run) and self.new.has(run) for run in t.runs):
+                continue
+            if all(self.old.by_seed(run) == self.new.by_seed(run) for run in t.runs):
+                continue
+            differences = environment.differences(
+                self.old.environments.get(t.stage), self.new.environments.get(t.stage)
+            )
+            if differences:
+                found[t.stage] = differences
+        return found
+
 
 def _revs(old: str, new: str | None) -> list[str]:
     return [old] if new is None else [old, new]
@@ -135,6 +154,14 @@ def seed_details(rev: str | None, cwd: Path = Path()) -> dict[str, dict[int, Sum
     return found
 
 
+def environments_at(rev: str | None, cwd: Path = Path()) -> dict[str, environment.Environment | None]:
+    """Where each training stage's results at ``rev`` (None: the workspace) were computed."""
+    return {
+        t.stage: environment.parse(file_at(rev, (layout.PLOTS_DIR / t.stage / layout.ENVIRONMENT_FILE).as_posix(), cwd))
+        for t in TRAINING_STAGES
+    }
+
+
 def param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
     """(param, old, new) for every param that differs, sorted by name."""
     return [(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
@@ -145,8 +172,8 @@ def gather(old: str, new: str | None = None, cwd: Path = Path()) -> Review:
     old_params, new_params = params_at(old, cwd), params_at(new, cwd)
     old_summary, new_summary = _summaries(old, new, cwd)
     return Review(
-        old=Side(old, old, old_params, old_summary, seed_details(old, cwd)),
-        new=Side(new or WORKSPACE, new, new_params, new_summary, seed_details(new, cwd)),
+        old=Side(old, old, old_params, old_summary, seed_details(old, cwd), environments_at(old, cwd)),
+        new=Side(new or WORKSPACE, new, new_params, new_summary, seed_details(new, cwd), environments_at(new, cwd)),
         param_changes=param_changes(old_params, new_params),
         plots=dvc_json("plots", "diff", *_revs(old, new), cwd=cwd),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from dlpipe.core import environment
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, judge
 from dlpipe.report.review_answers import answer_batchnorm, answer_dropout, batchnorm_comparison, dropout_comparisons
@@ -34,6 +35,33 @@ from dlpipe.train.summary import LOWER_IS_BETTER
 
 # What the report compares, per run: two losses by a test, the epoch and divergence seed by seed.
 COMPARED = ("min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged_seeds")
+NOT_COMPARED = "not compared: computed in different environments"
+REBUILD_HINT = "python -m dlpipe.report.review --old {old} --rebuild-old"
+
+
+def where_computed(review: Review) -> list[str]:
+    """The report's first section: where each side's results were computed, and, when the two differ for
+    results that differ, a warning that no verdict is given for them and how to compare like with like."""
+    lines = ["## Where each side was computed", ""]
+    for side in (review.old, review.new):
+        found = {t.stage: side.environments.get(t.stage) for t in TRAINING_STAGES if any(map(side.has, t.runs))}
+        texts = {environment.summary(e) for e in found.values()}
+        if len(texts) == 1:
+            lines.append(f"- `{side.label}`: {texts.pop()}")
+        else:
+            lines += [f"- `{side.label}`, {stage}: {environment.summary(e)}" for stage, e in found.items()]
+    differences = review.machine_differences()
+    if differences:
+        stages = ", ".join(f"`{stage}` ({'; '.join(found)})" for stage, found in differences.items())
+        old = review.old.rev or review.old.label
+        lines += [
+            "",
+            f"> **Not comparable here: the two sides were computed in different environments** for {stages}. "
+            "Results differ in their last bits from one CPU model or library version to another, so the "
+            "differences of these stages' runs below may come from the machine, not the change: they get no "
+            f"verdict. Compare like with like by rebuilding the old side here: `{REBUILD_HINT.format(old=old)}`.",
+        ]
+    return lines
 
 
 def _cell(value: Any) -> str:
@@ -85,22 +113,32 @@ def change_comparisons(review: Review) -> list[tuple[str, str, Comparison]]:
     return out
 
 
+def _elsewhere(review: Review) -> set[str]:
+    """The runs whose two sides were computed in different environments: not compared."""
+    stages = review.machine_differences()
+    return {run for t in TRAINING_STAGES if t.stage in stages for run in t.runs}
+
+
 def report_verdicts(review: Review) -> dict[Comparison, Judgement]:
     """Every comparison the report judges (the metrics that changed and both revisions' answers), each
-    with its verdict in the one family of the report's tests (Holm across all of them)."""
-    comparisons = [c for *_, c in change_comparisons(review)]
+    with its verdict in the one family of the report's tests (Holm across all of them). Runs computed in
+    different environments on the two sides are not judged: the machine alone could explain them."""
+    elsewhere = _elsewhere(review)
+    comparisons = [c for run, _, c in change_comparisons(review) if run not in elsewhere]
     for side in (review.new, review.old):
         comparisons += [*(dropout_comparisons(side) or ()), *filter(None, [batchnorm_comparison(side)])]
     return dict(zip(comparisons, judge(comparisons), strict=True))
 
 
 def _loss_row(review: Review, run: str, metric: str, c: Comparison, verdicts: Verdicts) -> str | None:
-    j = judged(c, verdicts)
-    if j.verdict == SAME:
+    if judged(c, verdicts).verdict == SAME:
         return None
     change = render.DASH if c.difference is None else render.signed(c.difference)
     if c.standard_error is not None:
         change += f" ± {render.number(c.standard_error)}"
+    if run in _elsewhere(review):
+        return _row(review, run, metric, change, NOT_COMPARED)
+    j = judged(c, verdicts)
     why = cap_reason(j, (review.old, run), (review.new, run))
     if why:
         verdict = f"{NOT_BETTER} ({why}; {j.evidence()})"
@@ -153,7 +191,9 @@ def metric_rows(review: Review, verdicts: Verdicts | None = None) -> tuple[list[
 
 def _descriptive_row(review: Review, run: str, metric: str, detail: str) -> str:
     old, new = review.old, review.new
-    if not old.has(run) or not new.has(run):
+    if run in _elsewhere(review):
+        verdict = f"{NOT_COMPARED}: {detail}"
+    elif not old.has(run) or not new.has(run):
         verdict = NEW if new.has(run) else GONE
     elif metric == "diverged_seeds" and diverged_share(new, run) != diverged_share(old, run):
         verdict = (
@@ -213,7 +253,7 @@ def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) 
     """The whole report: params, answers, metrics, then ``figures`` (Markdown lines) and ``extra``."""
     old, new = review.old, review.new
     verdicts = report_verdicts(review)
-    lines = [f"# Review: `{old.label}` → `{new.label}`", "", "## What changed", ""]
+    lines = [f"# Review: `{old.label}` → `{new.label}`", "", *where_computed(review), "", "## What changed", ""]
     if review.param_changes:
         lines += [f"| param | {old.label} | {new.label} |", "|---|---|---|"]
         lines += [f"| `{k}` | {_cell(a)} | {_cell(b)} |" for k, a, b in review.param_changes]

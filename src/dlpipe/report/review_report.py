@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from dlpipe.core import environment
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, judge
 from dlpipe.report.review_answers import answer_batchnorm, answer_dropout, batchnorm_comparison, dropout_comparisons
 from dlpipe.report.review_data import Review, Side
 from dlpipe.report.review_text import (
     NOT_BETTER,
+    NOT_COMPARED,
     SeedKey,
     Verdicts,
     cap_reason,
@@ -29,39 +29,13 @@ from dlpipe.report.review_text import (
     seed_names,
     seeds_text,
     value_text,
+    where_computed,
 )
 from dlpipe.train import render
 from dlpipe.train.summary import LOWER_IS_BETTER
 
 # What the report compares, per run: two losses by a test, the epoch and divergence seed by seed.
 COMPARED = ("min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged_seeds")
-NOT_COMPARED = "not compared: computed in different environments"
-REBUILD_HINT = "python -m dlpipe.report.review --old {old} --rebuild-old"
-
-
-def where_computed(review: Review) -> list[str]:
-    """The report's first section: where each side's results were computed, and, when the two differ for
-    results that differ, a warning that no verdict is given for them and how to compare like with like."""
-    lines = ["## Where each side was computed", ""]
-    for side in (review.old, review.new):
-        found = {t.stage: side.environments.get(t.stage) for t in TRAINING_STAGES if any(map(side.has, t.runs))}
-        texts = {environment.summary(e) for e in found.values()}
-        if len(texts) == 1:
-            lines.append(f"- `{side.label}`: {texts.pop()}")
-        else:
-            lines += [f"- `{side.label}`, {stage}: {environment.summary(e)}" for stage, e in found.items()]
-    differences = review.machine_differences()
-    if differences:
-        stages = ", ".join(f"`{stage}` ({'; '.join(found)})" for stage, found in differences.items())
-        old = review.old.rev or review.old.label
-        lines += [
-            "",
-            f"> **Not comparable here: the two sides were computed in different environments** for {stages}. "
-            "Results differ in their last bits from one CPU model or library version to another, so the "
-            "differences of these stages' runs below may come from the machine, not the change: they get no "
-            f"verdict. Compare like with like by rebuilding the old side here: `{REBUILD_HINT.format(old=old)}`.",
-        ]
-    return lines
 
 
 def _cell(value: Any) -> str:

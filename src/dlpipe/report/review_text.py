@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dlpipe.core import environment
+from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import BETTER, Comparison, Judgement, Sample, judge
-from dlpipe.report.review_data import Side
+from dlpipe.report.review_data import Review, Side
 from dlpipe.train import render
 
 # A lower loss over the seeds that trained, while more seeds diverged: never "better".
@@ -107,3 +109,32 @@ def judged(c: Comparison, verdicts: Verdicts | None) -> Judgement:
     """``c``'s judgement in the report's family; alone (a family of one) when the family does not hold it."""
     found = verdicts.get(c) if verdicts is not None else None
     return found if found is not None else judge([c])[0]
+
+
+NOT_COMPARED = "not compared: computed in different environments"
+REBUILD_HINT = "python -m dlpipe.report.review --old {old} --rebuild-old"
+
+
+def where_computed(review: Review) -> list[str]:
+    """The report's first section: where each side's results were computed, and, when the two differ for
+    results that differ, a warning that no verdict is given for them and how to compare like with like."""
+    lines = ["## Where each side was computed", ""]
+    for side in (review.old, review.new):
+        found = {t.stage: side.environments.get(t.stage) for t in TRAINING_STAGES if any(map(side.has, t.runs))}
+        texts = {environment.summary(e) for e in found.values()}
+        if len(texts) == 1:
+            lines.append(f"- `{side.label}`: {texts.pop()}")
+        else:
+            lines += [f"- `{side.label}`, {stage}: {environment.summary(e)}" for stage, e in found.items()]
+    differences = review.machine_differences()
+    if differences:
+        stages = ", ".join(f"`{stage}` ({'; '.join(found)})" for stage, found in differences.items())
+        old = review.old.rev or review.old.label
+        lines += [
+            "",
+            f"> **Not comparable here: the two sides were computed in different environments** for {stages}. "
+            "Results differ in their last bits from one CPU model or library version to another, so the "
+            "differences of these stages' runs below may come from the machine, not the change: they get no "
+            f"verdict. Compare like with like by rebuilding the old side here: `{REBUILD_HINT.format(old=old)}`.",
+        ]
+    return lines

@@ -16,6 +16,7 @@ def main() -> None:
     workers = worker_count(os.environ)
     params = load_params()
     train = params.train_batchnorm
+    control = BATCHNORM.display_name(BATCHNORM.control)
     train_stage(
         BATCHNORM.stage,
         params,
@@ -25,7 +26,7 @@ def main() -> None:
         jax_cache=layout.jax_cache_dir(os.environ),
         progress=progress,
         workers=workers,
-        title=f"Concrete strength ({train.optimizer}): BatchNormalization vs none",
+        title=f"{BATCHNORM.task} ({train.optimizer}): {BATCHNORM.technique} vs {control}",
     )
 
 

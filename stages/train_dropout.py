@@ -24,7 +24,7 @@ def main() -> None:
         jax_cache=layout.jax_cache_dir(os.environ),
         progress=progress,
         workers=workers,
-        title=f"Spotify popularity: Dropout({params.dropout}) vs no Dropout",
+        title=f"{DROPOUT.task}: {DROPOUT.technique}({params.dropout}) vs {DROPOUT.display_name(DROPOUT.control)}",
     )
 
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dlpipe.core import layout
-from dlpipe.core.registry import RUNS, STAGES, SUMMARY_STAGE, TRAINING_STAGES, training_stage
+from dlpipe.core.params import LOSSES
+from dlpipe.core.registry import (
+    LOSS_NAMES,
+    RUNS,
+    STAGES,
+    SUMMARY_STAGE,
+    TRAINING_STAGES,
+    display_name,
+    loss_label,
+    training_stage,
+)
 from dlpipe.report import notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,3 +64,17 @@ def test_run_names_are_unique_and_the_notebook_references_known_runs():
     assert len(set(RUNS)) == len(RUNS) == 2 * len(TRAINING_STAGES)
     assert set(notebook.MIN_VAL_LOSS) <= set(RUNS)
     assert training_stage("train_dropout").control == "no_dropout"
+
+
+def test_figures_name_each_run_and_every_loss_in_the_notebooks_words():
+    assert [display_name(run) for run in RUNS] == [
+        "Dropout",
+        "no Dropout",
+        "BatchNormalization",
+        "no BatchNormalization",
+    ]
+    with pytest.raises(KeyError, match="no_such_run is not a run"):
+        display_name("no_such_run")
+    assert set(LOSS_NAMES) == set(LOSSES)  # every loss params.yaml accepts has a name on the y axis
+    assert loss_label("mae") == loss_label("mean_absolute_error") == "mean absolute error (MAE)"
+    assert loss_label("huber") == "Huber loss"

@@ -127,3 +127,57 @@ def test_cli_bad_input_is_one_line_exit_1(tmp_path: Path):
     assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1
     assert proc.stderr.startswith("spec_figures: error: no dvc.yaml in")
     assert not (tmp_path / "figs").exists()
+
+
+def dvc_filled_curves(runs: dict[str, tuple[list[float], list[float]]]) -> dict:
+    """The project's ``loss_curves`` template filled by DVC's own renderer with the rows `dvc plots show`
+    gives a top-level plot of two files and two fields (values as strings, one row per series and epoch)."""
+    from dvc_render import VegaRenderer
+
+    rows, sources = [], []
+    for run, (loss, val_loss) in runs.items():
+        for field, values in (("loss", loss), ("val_loss", val_loss)):
+            sources.append({"filename": f"{run}.csv", "field": field})
+            rows += [
+                {"epoch": str(e), "loss": str(loss[e - 1]), "val_loss": str(val_loss[e - 1]), "rev": "workspace"}
+                | {"dvc_inferred_y_value": str(v), "filename": f"{run}.csv", "field": field}
+                for e, v in enumerate(values, start=1)
+            ]
+    renderer = VegaRenderer(
+        rows,
+        "dropout_loss",
+        template="loss_curves",
+        template_dir=str(Path(__file__).resolve().parents[1] / ".dvc" / "plots"),
+        title="Spotify popularity",
+        x="epoch",
+        y="dvc_inferred_y_value",
+        x_label="epoch",
+        y_label="loss (mae)",
+        anchors_y_definitions=sources,
+    )
+    return renderer.get_filled_template()
+
+
+def test_dvc_s_curves_in_a_still_figure_are_in_the_notebooks_words_without_the_spike(tmp_path: Path):
+    spike = ([0.43, 0.25, 0.22, 0.2, 0.195, 0.19, 0.189, 0.188, 0.187], [0.21, 0.205, 0.2, 0.196] + [0.194] * 5)
+    flat = ([0.28, 0.2, 0.19, 0.185, 0.18, 0.175, 0.172, 0.17, 0.168], [0.208, 0.2, 0.198] + [0.2] * 6)
+    spec = dvc_filled_curves({"dropout": spike, "no_dropout": flat})
+    render_spec_figures({"dropout_loss": spec}, tmp_path)
+    root = ET.parse(tmp_path / "dropout_loss.svg").getroot()
+    # One panel per run, headed in the notebook's words; train/validation and the revision in the legend.
+    assert texts_of(root, "role-column-header") == ["Dropout", "no Dropout"]
+    assert texts_of(root, "role-legend-label") == ["workspace", "train", "validation"]
+    assert texts_of(root, "role-title-subtitle") == ["off the axes: epochs 1–2 (up to 0.43)"]
+    # The y axis spans the epochs after the spike: 0.168 to 0.205, not up to 0.43.
+    y_labels = [float(t) for t in texts_of(root, "role-axis-label") if t.startswith("0.")]
+    assert max(y_labels) < 0.25 and min(y_labels) <= 0.17
+    assert len(line_paths(root)) == 4  # two runs, train and validation
+
+
+def test_a_chart_without_a_spike_is_rendered_as_dvc_gave_it(tmp_path: Path):
+    steady = ([float(v) for v in range(40, 4, -3)], [float(v) + 1 for v in range(40, 4, -3)])
+    spec = dvc_filled_curves({"batchnorm": steady})
+    render_spec_figures({"batchnorm_loss": spec}, tmp_path)
+    root = ET.parse(tmp_path / "batchnorm_loss.svg").getroot()
+    assert texts_of(root, "role-title-subtitle") == []
+    assert max(float(t) for t in texts_of(root, "role-axis-label") if t.replace(".", "").isdigit()) >= 40

@@ -21,7 +21,7 @@ from pathlib import Path
 from dlpipe.core import environment
 from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError, run_cli
-from dlpipe.core.registry import TRAINING_STAGES
+from dlpipe.core.registry import TRAINING_STAGES, TrainingStage, loss_label
 from dlpipe.report import review_report, sweep
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.report.rebuild import rebuild
@@ -29,38 +29,58 @@ from dlpipe.report.review_data import Review, Side, curves, gather
 from dlpipe.report.spec_figures import render_spec_figures
 
 
-def draw_run_figure(title: str, by_rev: Mapping[str, list[dict]], path: Path, diverged_at: Mapping[str, int]) -> None:
-    """One run's train (dashed) and validation (solid) loss in each revision, with ±1 std bands:
-    the stages' own figure (:func:`dlpipe.train.figures.plot_loss_curves`), one colour per revision."""
+def draw_run_figure(
+    title: str,
+    by_rev: Mapping[str, list[dict]],
+    path: Path,
+    diverged_at: Mapping[str, int],
+    ylabel: str = "loss",
+) -> None:
+    """One run's train (dashed) and validation (solid) loss in each revision (label -> DVC's rows of its
+    curve, one colour each), with ±1 std bands: the stages' own figure, :func:`dlpipe.train.figures.plot_loss_curves`.
+    ``diverged_at``: label -> epoch at which the run diverged in that revision."""
     import pandas as pd
 
-    from dlpipe.train.figures import plot_loss_curves
+    from dlpipe.train.figures import Curves, plot_loss_curves
 
-    columns = ("epoch", "loss", "val_loss", "loss_std", "val_loss_std")
-    frames = {
-        rev: pd.DataFrame(
-            [{c: float(r[c]) for c in columns if c in r} for r in rows], columns=list(columns[:3]) if not rows else None
-        )
-        for rev, rows in by_rev.items()
-    }
-    plot_loss_curves(frames, title, "loss", path, diverged_at=diverged_at)
+    columns = ("epoch", "loss", "val_loss", "loss_std", "val_loss_std", "seeds")
+
+    def frame(rows: list[dict]) -> pd.DataFrame:
+        # Values come as strings; a run with no finite epoch has no rows, but still the curve columns.
+        values = [{c: float(r[c]) for c in columns if c in r} for r in rows]
+        return pd.DataFrame(values, columns=None if rows else columns[:3])
+
+    curves = [Curves(label, frame(rows), diverged_at.get(label)) for label, rows in by_rev.items()]
+    plot_loss_curves(curves, title, ylabel, path)
+
+
+def loss_axis(t: TrainingStage, review: Review) -> str:
+    """The y axis of a stage's figures: the loss both revisions trained with, or each one's when they differ."""
+    old, new = (side.params.get(f"{t.stage}.loss") for side in (review.old, review.new))
+    if old == new or old is None or new is None:
+        return loss_label(str(new or old or "loss"))
+    return f"loss: {loss_label(str(old))} in base, {loss_label(str(new))} in head"
 
 
 def _run_figures(review: Review, out: Path) -> list[str]:
     lines = []
+    sides = {"base": review.old, "head": review.new}
     for t in TRAINING_STAGES:
         series = curves(review.plots, t.plot_id)
+        ylabel = loss_axis(t, review)
         for run in t.runs:
-            # A run with no finite epoch has no rows: its figure says why.
-            by_rev = {side.label: series.get((side.label, run), []) for side in (review.old, review.new)}
+            # A run with no finite epoch has no rows: its figure marks where it stopped.
+            labels = {f"{role}: {side.label}": side for role, side in sides.items()}
+            by_rev = {label: series.get((side.label, run), []) for label, side in labels.items()}
             stopped = {
-                side.label: int(side.summary[run]["diverged_at_epoch"])
-                for side in (review.old, review.new)
+                label: int(side.summary[run]["diverged_at_epoch"])
+                for label, side in labels.items()
                 if "diverged_at_epoch" in side.summary.get(run, {})
             }
             name = f"{t.stage}-{run}.png"
-            draw_run_figure(f"{t.stage}: {run}", by_rev, out / name, stopped)
-            lines.append(f"![{run}: train and validation loss, {review.old.label} vs {review.new.label}]({name})")
+            title = f"{t.task}, {t.display_name(run)}: base vs head"
+            draw_run_figure(title, by_rev, out / name, stopped, ylabel)
+            lines.append(f"![{t.display_name(run)} ({run}): train and validation loss, {' vs '.join(labels)}]({name})")
     return lines
 
 

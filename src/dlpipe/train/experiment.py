@@ -12,8 +12,9 @@ import pandas as pd
 from dlpipe.core import layout
 from dlpipe.core.atomic import atomic_path
 from dlpipe.core.params import TrainParams
+from dlpipe.core.registry import display_name, loss_label
 from dlpipe.data.arrays import Arrays
-from dlpipe.train.figures import plot_loss_curves
+from dlpipe.train.figures import Curves, plot_loss_curves
 from dlpipe.train.pool import Job, train_jobs
 from dlpipe.train.progress import Progress, summary_table
 from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history, summarize, write_seed_table
@@ -105,8 +106,9 @@ def run_experiment(
         with atomic_path(outputs.plots_dir / f"{name}.csv") as tmp:
             curve.to_csv(tmp, index=False, lineterminator="\n", float_format="%.9g")
     diverged_at = {name: int(s["diverged_at_epoch"]) for name, s in summaries.items() if "diverged_at_epoch" in s}
+    lines = [Curves(display_name(name), curve, diverged_at.get(name)) for name, curve in curves.items()]
     with atomic_path(outputs.figure_file) as tmp:
-        plot_loss_curves(curves, title, f"loss ({train.loss})", tmp, diverged_at=diverged_at)
+        plot_loss_curves(lines, title, loss_label(train.loss), tmp)
     with atomic_path(outputs.seeds_file) as tmp:
         write_seed_table(per_seed, tmp)
     if report is not None:

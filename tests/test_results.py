@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dlpipe.report.results_table import BEGIN, END, results_table
 from dlpipe.train.summary import read_seed_table, run_major
-from tests.helpers.readme import exp_show_example
+from tests.helpers.readme import exp_show_example, review_example
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,3 +70,17 @@ def test_readme_exp_show_example_has_the_committed_results_as_main():
     assert len(shown) >= 3, block
     for column in shown:
         assert float(cells[column]) == float(f"{committed['min_val_loss'][column.split('.', 1)[1]]:.5g}"), column
+
+
+def test_the_readme_review_example_is_of_the_committed_results_and_says_where_they_were_made():
+    from dlpipe.core import environment
+
+    example = review_example()
+    where = environment.summary(environment.parse((ROOT / "plots/train_dropout/environment.json").read_text()))
+    assert f"- `main`: {where}" in example
+    dropout = json.loads((ROOT / "metrics/summary.json").read_text())
+    mean, std = dropout["min_val_loss"]["dropout"], dropout["min_val_loss_std"]["dropout"]
+    assert f"| dropout | min_val_loss | {mean:.4f} ± {std:.4f} (3 of 3 seeds) |" in example
+    # The review of dropout 0.3 -> 0.5 ends in a verdict with its noise, never "noise unknown".
+    row = next(line for line in example.splitlines() if line.startswith("| dropout | min_val_loss |"))
+    assert any(f"| {v} (paired t-test, 3 seeds paired: p = " in row for v in ("better", "worse", "within noise"))

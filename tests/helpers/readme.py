@@ -19,3 +19,9 @@ def exp_show_example() -> str:
     """The README's `dvc exp show` example: the text between its markers."""
     text = README.read_text(encoding="utf-8")
     return text.split("<!-- exp-show:begin", 1)[1].split("<!-- exp-show:end -->", 1)[0]
+
+
+def review_example() -> str:
+    """The README's example review report: the text between its markers."""
+    text = README.read_text(encoding="utf-8")
+    return text.split("<!-- review-example:begin", 1)[1].split("<!-- review-example:end -->", 1)[0]

@@ -30,9 +30,9 @@ def test_dropout_model_matches_the_notebook_and_overfits_less_than_without_dropo
     assert m["no_dropout"]["overfitting_gap"] > m["dropout"]["overfitting_gap"]
     for seed, dropout in details("train_dropout")["dropout"].items():
         control = details("train_dropout")["no_dropout"][seed]
-        assert dropout["epochs_trained"] == 50
-        # Without dropout the model fits the training data much better than it generalises.
-        assert control["final_loss"] < dropout["final_loss"]
+        assert dropout["epochs_trained"] == control["epochs_trained"] == 50
+        # Seed for seed, the network without Dropout ends further above its best validation loss.
+        assert control["overfitting_gap"] > dropout["overfitting_gap"]
 
 
 def test_batchnorm_trains_where_the_plain_network_fails():

@@ -91,3 +91,15 @@ def test_several_seeds_give_mean_std_and_each_seeds_own_result(tmp_path):
     assert header == "epoch,loss,val_loss,loss_std,val_loss_std,seeds"
     models = sorted(p.name for p in (tmp_path / "both/models").iterdir())
     assert models == ["dropout_seed0.keras", "dropout_seed1.keras"]
+
+
+def test_dropout_lowers_the_overfitting_gap_where_it_must(tmp_path):
+    # 48 noisy rows and a 128 x 128 network: without Dropout it memorises the noise and its validation loss
+    # climbs back from its minimum; Dropout(0.5) holds it down (measured: a gap of 0.19 against 0.04).
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 8)).astype(np.float32)
+    y = (x[:, :1] + rng.normal(size=(96, 1))).astype(np.float32)
+    arrays = Arrays(x[:48], y[:48], x[48:], y[48:])
+    train = train_params(units=[128, 128], epochs=60, batch_size=48, steps_per_execution=4)
+    summaries = run(tmp_path, arrays, train, {"dropout": {"dropout": 0.5}, "no_dropout": {}})
+    assert summaries["no_dropout"]["overfitting_gap"] > 2 * summaries["dropout"]["overfitting_gap"]

@@ -128,8 +128,8 @@ def spotify_edit(fn):
     return ("spotify_songs.csv", fn)
 
 
-def concrete_edit(fn):
-    return ("concrete.csv", fn)
+def concrete_edit(fn, name: str = "concrete.csv"):
+    return (name, fn)
 
 
 def cell(column: str, value, row: int = 0):
@@ -160,6 +160,10 @@ DATA_CASES = [
     (concrete_edit(lambda df: df.rename(columns={"Water": "H2O"})), "are neither the Kaggle names"),
     (concrete_edit(lambda df: df.iloc[:10]), "concrete.csv: 10 data rows, expected 120"),
     (concrete_edit(lambda df: df.to_csv(index=False).encode("utf-16")), "concrete.csv: not a readable table ('utf-8'"),
+    (
+        concrete_edit(lambda df: df.to_csv(index=False).encode(), "Concrete_Data.xls"),
+        "Concrete_Data.xls: not a readable Excel workbook (Cannot detect file format); fetch it again",
+    ),
     ("sha256", "sha256 "),
     ("fingerprint", "content fingerprint"),
     ("missing", "spotify_songs.csv not found in FETCH_MIRROR"),
@@ -181,6 +185,8 @@ def write_case(mirror: Path, case) -> Sources:
     elif case != "missing":
         name, edit = case
         frame = spotify if name == "spotify_songs.csv" else concrete
+        if name not in ("spotify_songs.csv", "concrete.csv"):  # the concrete table under another name
+            fetch["concrete"]["url"] = f"https://example.org/{name}"
         edited = edit(frame.copy())
         if edited is None:
             (mirror / name).write_bytes(b"")

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.test_faults import leftovers
 
@@ -95,6 +96,14 @@ def damaged_arrays(clone) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def csv_under_an_excel_name(clone) -> None:
+    mirror = Path(clone.env["FETCH_MIRROR"])
+    (mirror / "Concrete_Data.xls").write_bytes((mirror / "concrete.csv").read_bytes())
+    sources = yaml.safe_load((clone.path / "sources.yaml").read_text())
+    sources["concrete"]["url"] = "https://example.org/uci/Concrete_Data.xls"
+    (clone.path / "sources.yaml").write_text(yaml.safe_dump(sources, sort_keys=False))
+
+
 MIRROR = "{mirror}"  # replaced by the clone's FETCH_MIRROR
 CASES = [
     Case(
@@ -121,6 +130,14 @@ CASES = [
         command=("repro", "--force", "--single-item", "fetch"),
         breaks=utf16_concrete,
         fix=utf8_concrete,
+    ),
+    Case(
+        "a CSV under an Excel name",
+        f"fetch: error: {MIRROR}/Concrete_Data.xls: not a readable Excel workbook (Cannot detect file format); "
+        "fetch it again",
+        command=("repro", "--force", "--single-item", "fetch"),
+        breaks=csv_under_an_excel_name,
+        fix=git_restore("sources.yaml"),
     ),
     Case(
         "FETCH_MIRROR is a file",

@@ -23,6 +23,7 @@ from dlpipe.core.params import Sources, load_params, load_sources, validate_para
 from dlpipe.data.download import http_download
 from dlpipe.data.raw_tables import CONCRETE_COLUMNS, read_concrete, read_spotify
 from dlpipe.data.sources import fetch_sources, resolve_mirror
+from dlpipe.data.split import group_split, random_split
 from tests.conftest import make_concrete, make_spotify
 from tests.helpers.http_faults import serving
 
@@ -211,6 +212,42 @@ def test_bad_data(tmp_path, case, fragment):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror"]
 
 
+# Train sizes the params allow (a fraction) that leave a part of this table's split empty: the stage's
+# call (table, train size) and the line it ends with.
+SPLIT_CASES = [
+    (
+        ("spotify", 0.00005),
+        "group_split.spotify_train_size: 5e-05 of this table's 40 track_artist values is less than one, so the "
+        "training part would be empty; use a value from 1/40 (≈0.025) to below 1",
+    ),
+    (
+        ("concrete", 0.001),
+        "group_split.concrete_train_size: 0.001 of this table's 120 rows leaves the training part empty; "
+        "use a value from 1/120 (≈0.00834) to 119/120 (≈0.991)",
+    ),
+    (("concrete", 0.999), "group_split.concrete_train_size: 0.999 of this table's 120 rows leaves the validation"),
+]
+
+
+def split_as_the_stage_does(table: str, train_size: float):
+    if table == "spotify":
+        return group_split(make_spotify(n_artists=40), "track_artist", train_size, seed=0)
+    return random_split(make_concrete(n_rows=120), train_size, seed=0)
+
+
+@pytest.mark.parametrize(("case", "fragment"), SPLIT_CASES)
+def test_a_train_size_that_leaves_a_part_empty(case, fragment):
+    with pytest.raises(UserError) as info:
+        split_as_the_stage_does(*case)
+    assert str(info.value).startswith(fragment) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("table", "train_size"), [("spotify", 0.025), ("concrete", 0.00834), ("concrete", 0.991)])
+def test_the_train_sizes_the_split_errors_suggest_leave_both_parts_non_empty(table, train_size):
+    train, valid = split_as_the_stage_does(table, train_size)
+    assert len(train) > 0 and len(valid) > 0
+
+
 def test_fetch_mirror_pointing_at_a_file(tmp_path):
     (tmp_path / "spotify_songs.csv").write_text("x")
     with pytest.raises(UserError) as info:
@@ -295,7 +332,7 @@ def test_bad_network(server, tmp_path, where, fragment):
 
 
 def test_there_are_at_least_30_cases():
-    assert len(PARAMS_CASES) + len(FILE_CASES) + len(DATA_CASES) + len(NETWORK_CASES) >= 30
+    assert len(PARAMS_CASES) + len(FILE_CASES) + len(DATA_CASES) + len(SPLIT_CASES) + len(NETWORK_CASES) >= 30
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,15 @@ def damaged_arrays(clone) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def set_param(section: str, key: str, value) -> Callable:
+    def edit(clone) -> None:
+        params = clone.params()
+        params[section][key] = value
+        clone.write_params(params)
+
+    return edit
+
+
 def csv_under_an_excel_name(clone) -> None:
     mirror = Path(clone.env["FETCH_MIRROR"])
     (mirror / "Concrete_Data.xls").write_bytes((mirror / "concrete.csv").read_bytes())
@@ -145,6 +154,14 @@ CASES = [
         "point it at the folder holding the raw files",
         command=("repro", "--force", "--single-item", "fetch"),
         env={"FETCH_MIRROR": f"{MIRROR}/concrete.csv"},
+    ),
+    Case(
+        "a train size that leaves no artist to train on",
+        "group_split: error: group_split.spotify_train_size: 0.0001 of this table's 60 track_artist values is less "
+        "than one, so the training part would be empty; use a value from 1/60 (≈0.0167) to below 1",
+        command=("repro", "--single-item", "group_split"),
+        breaks=set_param("group_split", "spotify_train_size", 0.0001),
+        fix=git_restore("params.yaml"),
     ),
     Case(
         "DLPIPE_PROGRESS unknown",

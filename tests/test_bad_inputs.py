@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -277,6 +278,57 @@ def test_a_damaged_arrays_file_is_one_line_saying_how_to_rebuild_it(tmp_path, da
         Arrays.load(path)
     assert str(info.value).startswith(f"{path} is damaged (") and "\n" not in str(info.value)
     assert str(info.value).endswith("; rebuild it with `dvc repro` (it reruns preprocess)")
+
+
+# Arrays files that are whole but have no rows on one side (x, y of each part), and the part named.
+ROWLESS_ARRAYS = [((0, 8), "training"), ((8, 0), "validation")]
+
+
+def write_arrays(path: Path, train_rows: int, valid_rows: int) -> None:
+    from dlpipe.data.arrays import Arrays
+
+    def part(n: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros((n, 12), np.float32), np.zeros((n, 1), np.float32)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Arrays(*part(train_rows), *part(valid_rows)).save(path)
+
+
+@pytest.mark.parametrize(("rows", "part"), ROWLESS_ARRAYS)
+def test_an_arrays_file_without_rows_is_one_line_saying_how_to_rebuild_it(tmp_path, rows, part):
+    from dlpipe.data.arrays import Arrays
+
+    path = tmp_path / "spotify.npz"
+    write_arrays(path, *rows)
+    with pytest.raises(UserError) as info:
+        Arrays.load(path)
+    assert str(info.value) == (
+        f"{path} has no {part} rows; rebuild it with `dvc repro preprocess`, and check that group_split's "
+        "train sizes in params.yaml leave rows on both sides"
+    )
+
+
+def test_a_training_stage_on_arrays_without_rows_stops_in_one_line_before_training(tmp_path):
+    # Before: Keras's bare StopIteration after the workers had started, shown as a bug.
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    write_arrays(tmp_path / "data/processed/spotify.npz", 0, 8)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
+        cwd=tmp_path,
+        env={**os.environ, "DLPIPE_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("train_dropout: error: data/processed/spotify.npz has no training rows; ")
+    assert proc.stderr.count("\n") == 1
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "data",
+        "data/processed",
+        "data/processed/spotify.npz",
+        "params.yaml",
+    ]
 
 
 @pytest.mark.parametrize(("content", "fragment"), [(b"- 1\n- 2\n", "is a list"), (b"", "is empty")])

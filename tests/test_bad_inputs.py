@@ -331,6 +331,35 @@ def test_a_training_stage_on_arrays_without_rows_stops_in_one_line_before_traini
     ]
 
 
+def test_a_model_too_large_for_the_memory_is_one_line_naming_the_params_to_lower(tmp_path):
+    import resource
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    # Small weights (1.2 million), but a batch of 100,000 rows through 100,000 units: XLA's buffers for one
+    # step take hundreds of gigabytes.
+    params["train_dropout"] |= {"units": [100_000], "batch_size": 100_000}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    write_arrays(tmp_path / "data/processed/spotify.npz", 100_000, 8)
+    cap = 3 * 2**30  # the stage's address space: XLA's allocation fails without taking this machine's memory
+
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
+        cwd=tmp_path,
+        env={**os.environ, "DLPIPE_WORKERS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)),
+    )
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("train_dropout: error: out of memory (XLA could not allocate ")
+    assert proc.stderr.endswith(
+        "; close other programs, or make the model or its batches smaller (a training stage's "
+        "units or batch_size in params.yaml), then run again\n"
+    )
+    assert not (tmp_path / "plots").exists() and not list((tmp_path / "data/models").glob("*"))
+
+
 @pytest.mark.parametrize(("content", "fragment"), [(b"- 1\n- 2\n", "is a list"), (b"", "is empty")])
 def test_a_stage_with_a_params_file_that_is_not_a_mapping_says_so_in_one_line(tmp_path, content, fragment):
     (tmp_path / "params.yaml").write_bytes(content)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.core.atomic import atomic_path, deferred_signals
+from dlpipe.core.atomic import atomic_path, check_writable, deferred_signals
 from dlpipe.core.errors import _raise_interrupt
 
 
@@ -228,3 +228,26 @@ def test_outside_the_main_thread_nothing_is_deferred(tmp_path):
     thread.start()
     thread.join()
     assert errors == [] and state(tmp_path / "out") == NEW["folder"]
+
+
+def test_a_writable_folder_passes_the_check_and_is_left_as_it_was(tmp_path):
+    (tmp_path / "plots").mkdir()
+    check_writable([tmp_path / "plots", tmp_path / "data" / "models"])
+    assert [p.name for p in tmp_path.rglob("*")] == ["plots"]  # no probe left, the folders it made removed
+
+
+def test_a_folder_under_a_file_fails_the_check_naming_the_folder(tmp_path):
+    (tmp_path / "plots").write_text("a file where a folder should be")
+    with pytest.raises(NotADirectoryError) as info:
+        check_writable([tmp_path / "data", tmp_path / "plots" / "train_dropout"])
+    assert info.value.filename == str(tmp_path / "plots" / "train_dropout")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plots"]  # data/, made for its probe, removed
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder (tests/e2e has a read-only mount)")
+def test_a_read_only_folder_fails_the_check_naming_the_folder(tmp_path):
+    folder = tmp_path / "plots"
+    folder.mkdir(mode=0o555)
+    with pytest.raises(PermissionError) as info:
+        check_writable([folder])
+    assert info.value.filename == str(folder) and list(folder.iterdir()) == []

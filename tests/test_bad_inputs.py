@@ -294,6 +294,32 @@ def write_arrays(path: Path, train_rows: int, valid_rows: int) -> None:
     Arrays(*part(train_rows), *part(valid_rows)).save(path)
 
 
+def run_train_dropout(folder: Path, rows: tuple[int, int] = (64, 16), **train) -> subprocess.CompletedProcess[str]:
+    """Run the train_dropout stage in ``folder`` on ``rows`` (training, validation) of zeros, with the
+    repository's params and ``train`` set in train_dropout, in its own process (DLPIPE_WORKERS=1)."""
+    import resource
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train_dropout"] |= train
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+    write_arrays(folder / "data/processed/spotify.npz", *rows)
+    # The stage's address space: a model too large for the memory fails to allocate without taking the machine's.
+    cap = 3 * 2**30
+    return subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
+        cwd=folder,
+        env={**os.environ, "DLPIPE_WORKERS": "1", "DLPIPE_PROGRESS": "lines"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)),
+    )
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
 @pytest.mark.parametrize(("rows", "part"), ROWLESS_ARRAYS)
 def test_an_arrays_file_without_rows_is_one_line_saying_how_to_rebuild_it(tmp_path, rows, part):
     from dlpipe.data.arrays import Arrays
@@ -310,47 +336,17 @@ def test_an_arrays_file_without_rows_is_one_line_saying_how_to_rebuild_it(tmp_pa
 
 def test_a_training_stage_on_arrays_without_rows_stops_in_one_line_before_training(tmp_path):
     # Before: Keras's bare StopIteration after the workers had started, shown as a bug.
-    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
-    write_arrays(tmp_path / "data/processed/spotify.npz", 0, 8)
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
-        cwd=tmp_path,
-        env={**os.environ, "DLPIPE_WORKERS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_train_dropout(tmp_path, rows=(0, 8))
     assert proc.returncode == 1
     assert proc.stderr.startswith("train_dropout: error: data/processed/spotify.npz has no training rows; ")
     assert proc.stderr.count("\n") == 1
-    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
-        "data",
-        "data/processed",
-        "data/processed/spotify.npz",
-        "params.yaml",
-    ]
+    assert files_in(tmp_path) == ["data", "data/processed", "data/processed/spotify.npz", "params.yaml"]
 
 
 def test_a_model_too_large_for_the_memory_is_one_line_naming_the_params_to_lower(tmp_path):
-    import resource
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
     # Small weights (1.2 million), but a batch of 100,000 rows through 100,000 units: XLA's buffers for one
-    # step take hundreds of gigabytes.
-    params["train_dropout"] |= {"units": [100_000], "batch_size": 100_000}
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    write_arrays(tmp_path / "data/processed/spotify.npz", 100_000, 8)
-    cap = 3 * 2**30  # the stage's address space: XLA's allocation fails without taking this machine's memory
-
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
-        cwd=tmp_path,
-        env={**os.environ, "DLPIPE_WORKERS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)),
-    )
+    # step take hundreds of gigabytes (470 MB resident at most, under the cap).
+    proc = run_train_dropout(tmp_path, rows=(100_000, 8), units=[100_000], batch_size=100_000)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("train_dropout: error: out of memory (XLA could not allocate ")
     assert proc.stderr.endswith(
@@ -358,6 +354,45 @@ def test_a_model_too_large_for_the_memory_is_one_line_naming_the_params_to_lower
         "units or batch_size in params.yaml), then run again\n"
     )
     assert not (tmp_path / "plots").exists() and not list((tmp_path / "data/models").glob("*"))
+
+
+def plots_under_a_file(folder: Path) -> None:
+    (folder / "plots").write_text("a file where the plots folder should be")
+
+
+def read_only_plots(folder: Path) -> None:
+    (folder / "plots").mkdir(mode=0o555)
+
+
+# Output folders a training stage cannot write: how to make one, the line the stage ends with.
+UNWRITABLE_OUTPUTS = [
+    pytest.param(
+        plots_under_a_file,
+        "Not a directory: plots/train_dropout; a file is where that path needs a folder: move or rename the file",
+        id="a file where plots/ should be",
+    ),
+    pytest.param(
+        read_only_plots,
+        "Permission denied: plots/train_dropout; check the permissions of that path",
+        id="a read-only plots/",
+        marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes anyway (tests/e2e mounts one read-only)"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("unwritable", "message"), UNWRITABLE_OUTPUTS)
+def test_a_training_stage_that_cannot_write_its_outputs_stops_in_one_line_before_training(
+    tmp_path, unwritable, message
+):
+    unwritable(tmp_path)
+    before = files_in(tmp_path)
+    proc = run_train_dropout(tmp_path, epochs=2, units=[8])
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"train_dropout: error: {message}") and proc.stderr.count("\n") == 1, proc.stderr
+    # Before any training: no model written, and the folders the check made for its probe are gone.
+    assert files_in(tmp_path) == sorted(
+        [*before, "params.yaml", "data", "data/processed", "data/processed/spotify.npz"]
+    )
 
 
 @pytest.mark.parametrize(("content", "fragment"), [(b"- 1\n- 2\n", "is a list"), (b"", "is empty")])

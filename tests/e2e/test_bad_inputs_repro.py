@@ -49,6 +49,7 @@ class Case:
     breaks: Callable | None = None  # (clone) -> None
     mounts: str = ""  # shell commands run in a private mount namespace before dvc
     fix: Callable | None = None  # (clone) -> None, after which a plain `dvc repro` must succeed
+    trains: bool = True  # False: the line must come before any training (no epoch shown)
 
     def __str__(self) -> str:
         return self.name
@@ -87,6 +88,18 @@ def no_processed_data(clone) -> None:
 
 def writable_data(clone) -> None:
     (clone.path / "data").chmod(0o755)
+
+
+def no_plots_of_train_dropout(clone) -> None:
+    # Nothing for DVC to delete: the stage itself meets the read-only folder.
+    for path in (clone.path / "plots/train_dropout").iterdir():
+        path.unlink()
+    if not private_mounts():
+        (clone.path / "plots/train_dropout").chmod(0o555)
+
+
+def writable_plots_of_train_dropout(clone) -> None:
+    (clone.path / "plots/train_dropout").chmod(0o755)
 
 
 def damaged_arrays(clone) -> None:
@@ -192,6 +205,28 @@ CASES = [
         mounts="mount -t tmpfs -o size=64k tmpfs data/models",
     ),
     Case(
+        "a read-only plots/train_dropout, found before training",
+        "train_dropout: error: "
+        + (
+            "Read-only file system: plots/train_dropout; make that folder writable"
+            if private_mounts()
+            else "Permission denied: plots/train_dropout"
+        ),
+        command=("repro", "--force", "--single-item", "train_dropout"),
+        breaks=no_plots_of_train_dropout,
+        mounts="mount --bind plots/train_dropout plots/train_dropout && mount -o remount,bind,ro plots/train_dropout",
+        fix=writable_plots_of_train_dropout,
+        trains=False,
+    ),
+    Case(
+        "a disk already full (a filled 64 KiB tmpfs for data/models), found before training",
+        "train_dropout: error: No space left on device: data/models; free some disk space, then run again",
+        command=("repro", "--force", "--single-item", "train_dropout"),
+        mounts="mount -t tmpfs -o size=64k tmpfs data/models && "
+        "{ head -c 1M /dev/zero > data/models/filler 2>/dev/null; true; }",
+        trains=False,
+    ),
+    Case(
         "a damaged .npz in the work tree",
         "train_dropout: error: data/processed/spotify.npz is damaged (BadZipFile: ",
         command=("repro", "--single-item", "train_dropout"),
@@ -247,6 +282,8 @@ def test_a_bad_input_ends_in_one_line_and_the_next_repro_succeeds(built_clone, c
     ours = [line for line in output.splitlines() if ": error: " in line and not line.startswith("ERROR")]
     shown = ours or [line for line in output.splitlines() if line.startswith("ERROR")]
     assert len(shown) == 1 and shown[0].startswith(expected), output
+    if not case.trains:
+        assert "] epoch " not in output, output
     # Nothing half-written: every output is the old one or gone (DVC removes a stage's outputs
     # before running it), and no temporary file is left.
     after = tree(clone.path)

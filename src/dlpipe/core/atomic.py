@@ -15,12 +15,14 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 _DEFERRED = (signal.SIGINT, signal.SIGTERM)
 _DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+# A probe writes one block: a disk with no block left refuses it.
+_PROBE_BYTES = 4096
 
 
 @contextmanager
@@ -76,6 +78,33 @@ def _swap(staged: Path, target: Path, aside: Path) -> None:
             raise
     else:
         os.replace(staged, target)
+
+
+def check_writable(folders: Iterable[str | os.PathLike[str]]) -> None:
+    """Check that a file can be created and written in each of ``folders``, creating them as
+    :func:`atomic_path` would; the folders it created and its probe file are removed again.
+
+    Raises the OSError of the first that cannot (read-only, no permission, disk full, a file in the
+    way), naming that folder: for a command to find it before its long work rather than after.
+    """
+    for folder in map(Path, folders):
+        created = [p for p in (folder, *folder.parents) if not p.exists() and not p.is_symlink()]
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=folder)
+            try:
+                os.write(fd, bytes(_PROBE_BYTES))
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:  # name the folder, not the probe's random name
+            raise type(exc)(exc.errno, exc.strerror, str(folder)) from None
+        finally:
+            for made in created:  # deepest first
+                with suppress(OSError):
+                    made.rmdir()
 
 
 @contextmanager

@@ -28,6 +28,7 @@ _OS_HINTS = {
     errno.EACCES: "check the permissions of that path (you need to be allowed to write there)",
     errno.EPERM: "check the permissions of that path (you need to be allowed to write there)",
     errno.EROFS: "make that folder writable, or run from a copy of the repository on a writable disk",
+    errno.ENOTDIR: "a file is where that path needs a folder: move or rename the file, then run again",
 }
 _MISSING_HINT = "if it is a pipeline file, run `dvc pull` or `dvc repro` first to create it"
 _NETWORK_HINT = "check the network connection, then run again"

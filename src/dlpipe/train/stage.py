@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dlpipe.core.atomic import check_writable
 from dlpipe.core.errors import UserError
+from dlpipe.core.layout import Outputs
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.train.backend import configure_backend
 from dlpipe.train.pool import training_workers
@@ -41,6 +43,12 @@ def worker_count(environ: Mapping[str, str]) -> int:
     )
 
 
+def prepare_outputs(outputs: Outputs, runs: Iterable[str]) -> None:
+    """Before any training: check that every output folder can be written, so that a read-only folder
+    or a full disk is found at once rather than after all the training (an OSError naming the folder)."""
+    check_writable(dict.fromkeys(target.parent for target in outputs.files(runs)))
+
+
 def train_stage(
     stage: str,
     params: Params,
@@ -62,17 +70,19 @@ def train_stage(
     from dlpipe.data.arrays import Arrays
 
     arrays = Arrays.load(arrays_file)  # a bad input stops the stage before any worker starts
+    outputs = Outputs.for_stage(stage)
+    prepare_outputs(outputs, runs)  # so does a folder it cannot write
     # Then the workers: they import Keras while this process imports the rest.
     count = min(workers, len(runs) * len(params.seeds))
     with training_workers(count, display) as pool:
         # Imported only now, the backend chosen (Keras only if this process trains itself).
-        from dlpipe.train.experiment import Outputs, run_experiment
+        from dlpipe.train.experiment import run_experiment
 
         return run_experiment(
             runs,
             arrays,
             train,
-            Outputs.for_stage(stage),
+            outputs,
             title=title,
             seeds=params.seeds,
             progress=display,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -21,6 +22,8 @@ from pathlib import Path
 
 _DEFERRED = (signal.SIGINT, signal.SIGTERM)
 _DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+# The random part of a name from tempfile.mkdtemp: 8 of these characters.
+_RANDOM_PART = "[a-z0-9_]{8}"
 # A probe writes one block: a disk with no block left refuses it.
 _PROBE_BYTES = 4096
 
@@ -78,6 +81,31 @@ def _swap(staged: Path, target: Path, aside: Path) -> None:
             raise
     else:
         os.replace(staged, target)
+
+
+def _staging_name(target: Path) -> re.Pattern[str]:
+    """The names of :func:`atomic_path`'s temporary folders for ``target``, in ``target``'s folder."""
+    return re.compile(re.escape(f".{target.name}.") + _RANDOM_PART + re.escape(".tmp"))
+
+
+def leftovers(target: str | os.PathLike[str]) -> list[Path]:
+    """The temporary folders :func:`atomic_path` left beside ``target`` when its process was killed
+    outright (SIGKILL, a power cut): only its own names for this target, never anything else."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    pattern = _staging_name(target)
+    return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+
+
+def remove_leftovers(target: str | os.PathLike[str]) -> None:
+    """Delete the temporary folders a killed writer of ``target`` left (see :func:`leftovers`).
+
+    For a writer that is the only one of ``target`` (a DVC stage: DVC locks the repository while it
+    runs one): another process writing the same target now would lose its temporary folder.
+    """
+    for folder in leftovers(target):
+        shutil.rmtree(folder)
 
 
 def check_writable(folders: Iterable[str | os.PathLike[str]]) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dlpipe.core.atomic import check_writable
+from dlpipe.core.atomic import check_writable, remove_leftovers
 from dlpipe.core.errors import UserError
 from dlpipe.core.layout import Outputs
 from dlpipe.core.params import Params, TrainParams
@@ -44,9 +44,13 @@ def worker_count(environ: Mapping[str, str]) -> int:
 
 
 def prepare_outputs(outputs: Outputs, runs: Iterable[str]) -> None:
-    """Before any training: check that every output folder can be written, so that a read-only folder
-    or a full disk is found at once rather than after all the training (an OSError naming the folder)."""
-    check_writable(dict.fromkeys(target.parent for target in outputs.files(runs)))
+    """Before any training: remove what a killed run of this stage left (its own temporary folders),
+    then check that every output folder can be written, so that a read-only folder or a full disk is
+    found at once rather than after all the training (an OSError naming the folder)."""
+    files = outputs.files(runs)
+    for target in files:
+        remove_leftovers(target)
+    check_writable(dict.fromkeys(target.parent for target in files))
 
 
 def train_stage(

@@ -294,9 +294,12 @@ def write_arrays(path: Path, train_rows: int, valid_rows: int) -> None:
     Arrays(*part(train_rows), *part(valid_rows)).save(path)
 
 
-def run_train_dropout(folder: Path, rows: tuple[int, int] = (64, 16), **train) -> subprocess.CompletedProcess[str]:
+def run_train_dropout(
+    folder: Path, rows: tuple[int, int] = (64, 16), env: dict[str, str] | None = None, **train
+) -> subprocess.CompletedProcess[str]:
     """Run the train_dropout stage in ``folder`` on ``rows`` (training, validation) of zeros, with the
-    repository's params and ``train`` set in train_dropout, in its own process (DLPIPE_WORKERS=1)."""
+    repository's params and ``train`` set in train_dropout, in its own process (DLPIPE_WORKERS=1), in
+    this process's environment or ``env``."""
     import resource
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -308,7 +311,7 @@ def run_train_dropout(folder: Path, rows: tuple[int, int] = (64, 16), **train) -
     return subprocess.run(
         [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
         cwd=folder,
-        env={**os.environ, "DLPIPE_WORKERS": "1", "DLPIPE_PROGRESS": "lines"},
+        env={**(os.environ if env is None else env), "DLPIPE_WORKERS": "1", "DLPIPE_PROGRESS": "lines"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -393,6 +396,24 @@ def test_a_training_stage_that_cannot_write_its_outputs_stops_in_one_line_before
     assert files_in(tmp_path) == sorted(
         [*before, "params.yaml", "data", "data/processed", "data/processed/spotify.npz"]
     )
+
+
+def test_a_compile_cache_that_cannot_be_written_is_a_warning_and_the_stage_trains_without_it(tmp_path):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    # Not the compile cache the unit tests' backend set in this process: the stage chooses its own.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    proc = run_train_dropout(tmp_path, env={**env, "DLPIPE_JAX_CACHE": "cache/jax"}, epochs=2, units=[8])
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if ": warning: " in line]
+    assert warnings == [
+        "train_dropout: warning: cannot write the JAX compile cache cache/jax (Not a directory); compiling without "
+        "it (same results, only slower to start); set DLPIPE_JAX_CACHE to a writable folder to keep the compiled "
+        "programs"
+    ]
+    assert sorted(p.name for p in (tmp_path / "data/models/train_dropout").iterdir()) == [
+        "dropout.keras",
+        "no_dropout.keras",
+    ]
 
 
 def test_the_temporary_folders_a_killed_training_stage_left_are_removed_by_its_next_run(tmp_path):

@@ -70,7 +70,7 @@ def train_stage(
     ``workers``: how many models may train at a time, each in a worker process (1: all here).
     """
     display = make_progress(progress)  # checked before the slow imports
-    configure_backend(params.keras_backend, jax_cache, training_process=True)
+    configure_backend(params.keras_backend, jax_cache, training_process=True, command=stage)
     from dlpipe.data.arrays import Arrays
 
     arrays = Arrays.load(arrays_file)  # a bad input stops the stage before any worker starts

@@ -17,13 +17,15 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.registry import TRAINING_STAGES
+from dlpipe.core.tool_output import check_output_folder, output_folder
 from dlpipe.report import review_report, sweep
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.report.review_data import Review, curves, gather
 from dlpipe.report.spec_figures import render_spec_figures
+
+TOOL = "review"
 
 
 def draw_run_figure(title: str, by_rev: Mapping[str, list[dict]], path: Path, diverged_at: Mapping[str, int]) -> None:
@@ -62,14 +64,15 @@ def _run_figures(review: Review, out: Path) -> list[str]:
 
 
 def write_report(old: str, new: str | None, out: Path, sweep_param: str | None = None, cwd: Path = Path()) -> Path:
-    """Write OUT/report.md and its figures; return the report's path. All or nothing."""
+    """Write OUT/report.md and its figures; return the report's path. All or nothing; ``out`` must be a
+    new or empty folder, or one holding only this tool's earlier report."""
+    check_output_folder(out, TOOL)  # before the slow part
     review = gather(old, new, cwd)
     if not review.old.summary and not review.new.summary:
         raise UserError(f"no metrics to compare between {old} and {review.new.label}; run `dvc repro` first")
     specs = select_top_level(review.plots, top_level_plot_ids(cwd / "dvc.yaml")).specs
     found = sweep.load_sweep(sweep_param, review.new.params, cwd) if sweep_param else None
-    with atomic_path(out) as tmp:
-        tmp.mkdir()
+    with output_folder(out, TOOL) as tmp:
         figures = _run_figures(review, tmp)
         figures += ["", "As `dvc plots diff` draws them:", ""]
         figures += [f"![{p.stem}]({p.name})" for p in render_spec_figures(specs, tmp) if p.suffix == ".png"]
@@ -95,4 +98,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_cli("review", main)
+    run_cli(TOOL, main)

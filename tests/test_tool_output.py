@@ -63,7 +63,7 @@ def test_a_users_folder_is_refused_and_left_intact(tmp_path):
     out = tmp_path / "review"
     before = users_folder(out)
     message = refused(out)
-    assert message == f"--out {out} holds files review did not write (keep.txt, sub, sub/notes.md); {FIX} " + (
+    assert message == f"--out {out} holds files review did not write (keep.txt, sub/, sub/notes.md); {FIX} " + (
         "(this folder is replaced whole)"
     )
     assert contents(out) == before
@@ -128,3 +128,17 @@ def test_the_tools_refuse_a_users_out_in_one_line_before_any_work(tmp_path, tool
     else:
         assert out.read_text() == "the user's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_the_tools_own_subfolders_are_its_output_but_a_users_file_in_one_is_not(tmp_path):
+    out = tmp_path / "review"
+    with output_folder(out, "review") as staged:
+        (staged / "figures").mkdir()
+        (staged / "figures" / "a.png").write_text("old")
+    with output_folder(out, "review") as staged:  # its own folder, subfolder included
+        (staged / "report.md").write_text("new")
+    assert sorted(contents(out)) == [MARKER, "report.md"]
+    with output_folder(out, "review") as staged:
+        (staged / "figures").mkdir()
+    (out / "figures" / "mine.md").write_text("the user's")
+    assert "holds files review did not write (figures/mine.md) beside its earlier output" in refused(out)

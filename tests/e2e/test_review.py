@@ -210,7 +210,7 @@ def test_review_replaces_only_its_own_earlier_output(two_commits):
     try:
         refused = clone.run(*review, "mine", check=False)
         assert refused.returncode == 1 and refused.stdout.count("\n") == 1, refused.stdout
-        assert refused.stdout.startswith("review: error: --out mine holds files review did not write (keep.txt, sub,")
+        assert refused.stdout.startswith("review: error: --out mine holds files review did not write (keep.txt, sub/,")
         assert sorted(p.relative_to(mine).as_posix() for p in mine.rglob("*")) == ["keep.txt", "sub", "sub/notes.md"]
         assert (mine / "keep.txt").read_text() == "the user's"
         assert (mine / "sub" / "notes.md").read_text() == "the user's notes"

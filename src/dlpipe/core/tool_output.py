@@ -22,11 +22,13 @@ _SHOWN = 3  # the names of files a refusal lists
 
 
 def _entries(folder: Path) -> set[str]:
-    """Every file and folder under ``folder``, as paths relative to it (symbolic links not followed)."""
+    """Every file and folder under ``folder``, as paths relative to it, a folder's with a trailing ``/``
+    (symbolic links are not followed)."""
     found = set()
     for root, dirs, files in os.walk(folder):
-        for name in (*dirs, *files):
-            found.add(Path(root, name).relative_to(folder).as_posix())
+        relative = Path(root).relative_to(folder)
+        found.update(f"{(relative / name).as_posix()}/" for name in dirs)
+        found.update((relative / name).as_posix() for name in files)
     return found
 
 
@@ -35,7 +37,9 @@ def _marker(folder: Path) -> dict | None:
         content = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(content, dict) or not isinstance(content.get("files"), list):
+    if not isinstance(content, dict) or not isinstance(content.get("tool"), str):
+        return None
+    if not isinstance(content.get("files"), list):
         return None
     return content
 

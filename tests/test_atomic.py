@@ -2,13 +2,15 @@ import errno
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
 import pytest
 
-from dlpipe.core.atomic import atomic_path, deferred_signals
+from dlpipe.core.atomic import atomic_path, check_writable, deferred_signals, leftovers, remove_leftovers
 from dlpipe.core.errors import _raise_interrupt
 
 
@@ -228,3 +230,55 @@ def test_outside_the_main_thread_nothing_is_deferred(tmp_path):
     thread.start()
     thread.join()
     assert errors == [] and state(tmp_path / "out") == NEW["folder"]
+
+
+KILLED_WRITER = """
+import os, sys
+from dlpipe.core.atomic import atomic_path
+
+with atomic_path(sys.argv[1]) as staged:
+    staged.mkdir()
+    (staged / "half.keras").write_text("half")
+    os.kill(os.getpid(), 9)  # killed outright: nothing runs after this
+"""
+
+
+def test_the_temporary_folders_of_a_killed_writer_are_found_and_removed_and_nothing_else(tmp_path):
+    target = tmp_path / "models" / "train_dropout"
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target)], timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+    left = leftovers(target)
+    assert len(left) == 2 and all((p / "train_dropout" / "half.keras").exists() for p in left)
+    # Not its own: another target's temporary folder, names a user might choose, a file of that shape.
+    others = [".train_batchnorm.abcd1234.tmp", ".train_dropout.backup.tmp", "train_dropout.abcd1234.tmp"]
+    for name in others:
+        (tmp_path / "models" / name).mkdir()
+    (tmp_path / "models" / ".train_dropout.file1234.tmp").write_text("a file, not a writer's folder")
+    remove_leftovers(target)
+    assert leftovers(target) == []
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == sorted([*others, ".train_dropout.file1234.tmp"])
+    assert leftovers(tmp_path / "nowhere" / "x") == []
+
+
+def test_a_writable_folder_passes_the_check_and_is_left_as_it_was(tmp_path):
+    (tmp_path / "plots").mkdir()
+    check_writable([tmp_path / "plots", tmp_path / "data" / "models"])
+    assert [p.name for p in tmp_path.rglob("*")] == ["plots"]  # no probe left, the folders it made removed
+
+
+def test_a_folder_under_a_file_fails_the_check_naming_the_folder(tmp_path):
+    (tmp_path / "plots").write_text("a file where a folder should be")
+    with pytest.raises(NotADirectoryError) as info:
+        check_writable([tmp_path / "data", tmp_path / "plots" / "train_dropout"])
+    assert info.value.filename == str(tmp_path / "plots" / "train_dropout")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plots"]  # data/, made for its probe, removed
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder (tests/e2e has a read-only mount)")
+def test_a_read_only_folder_fails_the_check_naming_the_folder(tmp_path):
+    folder = tmp_path / "plots"
+    folder.mkdir(mode=0o555)
+    with pytest.raises(PermissionError) as info:
+        check_writable([folder])
+    assert info.value.filename == str(folder) and list(folder.iterdir()) == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlpipe.train.backend import XLA_CPU_THREADS
+from dlpipe.train.backend import XLA_CPU_THREADS, compile_cache_environment, configure_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,3 +121,22 @@ def test_a_fit_gives_the_same_weights_on_one_core_and_on_two(backend):
     assert len(one_core) == 64 and one_core == two_cores
     if backend == "jax":  # on two CPUs too, the one thread the pipeline fixes
         assert int(xla_threads) == XLA_CPU_THREADS == 1
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_a_compile_cache_that_cannot_be_written_is_left_unused_with_one_warning(
+    tmp_path, monkeypatch, capsys, writable
+):
+    for variable in compile_cache_environment(tmp_path):
+        monkeypatch.delenv(variable, raising=False)
+    if not writable:
+        (tmp_path / "cache").write_text("a file where the cache folder should be")
+    configure_backend("jax", tmp_path / "cache" / "jax", command="demo")
+    used = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    warning = capsys.readouterr().err
+    if writable:
+        assert used == str(tmp_path / "cache" / "jax") and warning == ""
+        assert (tmp_path / "cache" / "jax").is_dir()
+    else:
+        assert used is None and warning.count("\n") == 1
+        assert warning.startswith(f"demo: warning: cannot write the JAX compile cache {tmp_path / 'cache' / 'jax'} ")

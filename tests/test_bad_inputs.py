@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from dlpipe.core.params import Sources, load_params, load_sources, validate_para
 from dlpipe.data.download import http_download
 from dlpipe.data.raw_tables import CONCRETE_COLUMNS, read_concrete, read_spotify
 from dlpipe.data.sources import fetch_sources, resolve_mirror
+from dlpipe.data.split import group_split, random_split
 from tests.conftest import make_concrete, make_spotify
 from tests.helpers.http_faults import serving
 
@@ -49,7 +51,7 @@ PARAMS_CASES = [
     (setp("dropout", -0.1), "dropout: -0.1 is not allowed"),
     (setp("dropout", "abc"), "dropout: 'abc' is not allowed: Input should be a valid number"),
     (setp("dropout", "0.5"), "dropout: '0.5' is not allowed"),
-    (setp("dropuot", 0.5), "dropuot: unknown key (a typo?)"),
+    (setp("dropuot", 0.5), "dropuot: unknown key (did you mean dropout?)"),
     (setp("train_dropout.learning_rate", 0), "train_dropout.learning_rate: 0 is not allowed"),
     (
         setp("train_dropout.optimizer", "adamm"),
@@ -65,7 +67,7 @@ PARAMS_CASES = [
     (setp("group_split.concrete_train_size", 0), "group_split.concrete_train_size: 0 is not allowed"),
     (setp("group_split.seed", 1.5), "group_split.seed: 1.5 is not allowed: Input should be a valid integer"),
     (setp("group_split.seed", "zero"), "group_split.seed: 'zero' is not allowed"),
-    (setp("seed", 0), "seed: unknown key (a typo?)"),
+    (setp("seed", 0), "seed: unknown key (did you mean seeds?)"),
     (setp("keras_backend", "torch"), "keras_backend: 'torch' is not allowed: Input should be 'jax' or 'tensorflow'"),
     (setp("preprocess.standardize_concrete", "yes"), "preprocess.standardize_concrete: 'yes' is not allowed"),
     (setp("train_batchnorm.batchnorm", ...), "train_batchnorm.batchnorm: missing"),
@@ -128,8 +130,8 @@ def spotify_edit(fn):
     return ("spotify_songs.csv", fn)
 
 
-def concrete_edit(fn):
-    return ("concrete.csv", fn)
+def concrete_edit(fn, name: str = "concrete.csv"):
+    return (name, fn)
 
 
 def cell(column: str, value, row: int = 0):
@@ -160,6 +162,10 @@ DATA_CASES = [
     (concrete_edit(lambda df: df.rename(columns={"Water": "H2O"})), "are neither the Kaggle names"),
     (concrete_edit(lambda df: df.iloc[:10]), "concrete.csv: 10 data rows, expected 120"),
     (concrete_edit(lambda df: df.to_csv(index=False).encode("utf-16")), "concrete.csv: not a readable table ('utf-8'"),
+    (
+        concrete_edit(lambda df: df.to_csv(index=False).encode(), "Concrete_Data.xls"),
+        "Concrete_Data.xls: not a readable Excel workbook (Cannot detect file format); fetch it again",
+    ),
     ("sha256", "sha256 "),
     ("fingerprint", "content fingerprint"),
     ("missing", "spotify_songs.csv not found in FETCH_MIRROR"),
@@ -181,6 +187,8 @@ def write_case(mirror: Path, case) -> Sources:
     elif case != "missing":
         name, edit = case
         frame = spotify if name == "spotify_songs.csv" else concrete
+        if name not in ("spotify_songs.csv", "concrete.csv"):  # the concrete table under another name
+            fetch["concrete"]["url"] = f"https://example.org/{name}"
         edited = edit(frame.copy())
         if edited is None:
             (mirror / name).write_bytes(b"")
@@ -203,6 +211,42 @@ def test_bad_data(tmp_path, case, fragment):
     assert str(tmp_path / "mirror") in str(info.value) and ".tmp" not in str(info.value)
     assert not (tmp_path / "raw").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror"]
+
+
+# Train sizes the params allow (a fraction) that leave a part of this table's split empty: the stage's
+# call (table, train size) and the line it ends with.
+SPLIT_CASES = [
+    (
+        ("spotify", 0.00005),
+        "group_split.spotify_train_size: 5e-05 of this table's 40 track_artist values is less than one, so the "
+        "training part would be empty; use a value from 1/40 (≈0.025) to below 1",
+    ),
+    (
+        ("concrete", 0.001),
+        "group_split.concrete_train_size: 0.001 of this table's 120 rows leaves the training part empty; "
+        "use a value from 1/120 (≈0.00834) to 119/120 (≈0.991)",
+    ),
+    (("concrete", 0.999), "group_split.concrete_train_size: 0.999 of this table's 120 rows leaves the validation"),
+]
+
+
+def split_as_the_stage_does(table: str, train_size: float):
+    if table == "spotify":
+        return group_split(make_spotify(n_artists=40), "track_artist", train_size, seed=0)
+    return random_split(make_concrete(n_rows=120), train_size, seed=0)
+
+
+@pytest.mark.parametrize(("case", "fragment"), SPLIT_CASES)
+def test_a_train_size_that_leaves_a_part_empty(case, fragment):
+    with pytest.raises(UserError) as info:
+        split_as_the_stage_does(*case)
+    assert str(info.value).startswith(fragment) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("table", "train_size"), [("spotify", 0.025), ("concrete", 0.00834), ("concrete", 0.991)])
+def test_the_train_sizes_the_split_errors_suggest_leave_both_parts_non_empty(table, train_size):
+    train, valid = split_as_the_stage_does(table, train_size)
+    assert len(train) > 0 and len(valid) > 0
 
 
 def test_fetch_mirror_pointing_at_a_file(tmp_path):
@@ -234,6 +278,158 @@ def test_a_damaged_arrays_file_is_one_line_saying_how_to_rebuild_it(tmp_path, da
         Arrays.load(path)
     assert str(info.value).startswith(f"{path} is damaged (") and "\n" not in str(info.value)
     assert str(info.value).endswith("; rebuild it with `dvc repro` (it reruns preprocess)")
+
+
+# Arrays files that are whole but have no rows on one side (x, y of each part), and the part named.
+ROWLESS_ARRAYS = [((0, 8), "training"), ((8, 0), "validation")]
+
+
+def write_arrays(path: Path, train_rows: int, valid_rows: int) -> None:
+    from dlpipe.data.arrays import Arrays
+
+    def part(n: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros((n, 12), np.float32), np.zeros((n, 1), np.float32)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Arrays(*part(train_rows), *part(valid_rows)).save(path)
+
+
+def run_train_dropout(
+    folder: Path, rows: tuple[int, int] = (64, 16), env: dict[str, str] | None = None, **train
+) -> subprocess.CompletedProcess[str]:
+    """Run the train_dropout stage in ``folder`` on ``rows`` (training, validation) of zeros, with the
+    repository's params and ``train`` set in train_dropout, in its own process (DLPIPE_WORKERS=1), in
+    this process's environment or ``env``."""
+    import resource
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train_dropout"] |= train
+    params["seeds"] = [0]  # one model per run: these tests are about the stage, not the seeds
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+    write_arrays(folder / "data/processed/spotify.npz", *rows)
+    # The stage's address space: a model too large for the memory fails to allocate without taking the machine's.
+    cap = 3 * 2**30
+    return subprocess.run(
+        [sys.executable, str(ROOT / "stages" / "train_dropout.py")],
+        cwd=folder,
+        env={**(os.environ if env is None else env), "DLPIPE_WORKERS": "1", "DLPIPE_PROGRESS": "lines"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)),
+    )
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize(("rows", "part"), ROWLESS_ARRAYS)
+def test_an_arrays_file_without_rows_is_one_line_saying_how_to_rebuild_it(tmp_path, rows, part):
+    from dlpipe.data.arrays import Arrays
+
+    path = tmp_path / "spotify.npz"
+    write_arrays(path, *rows)
+    with pytest.raises(UserError) as info:
+        Arrays.load(path)
+    assert str(info.value) == (
+        f"{path} has no {part} rows; rebuild it with `dvc repro preprocess`, and check that group_split's "
+        "train sizes in params.yaml leave rows on both sides"
+    )
+
+
+def test_a_training_stage_on_arrays_without_rows_stops_in_one_line_before_training(tmp_path):
+    # Before: Keras's bare StopIteration after the workers had started, shown as a bug.
+    proc = run_train_dropout(tmp_path, rows=(0, 8))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("train_dropout: error: data/processed/spotify.npz has no training rows; ")
+    assert proc.stderr.count("\n") == 1
+    assert files_in(tmp_path) == ["data", "data/processed", "data/processed/spotify.npz", "params.yaml"]
+
+
+def test_a_model_too_large_for_the_memory_is_one_line_naming_the_params_to_lower(tmp_path):
+    # Small weights (1.2 million), but a batch of 100,000 rows through 100,000 units: XLA's buffers for one
+    # step take hundreds of gigabytes (470 MB resident at most, under the cap).
+    proc = run_train_dropout(tmp_path, rows=(100_000, 8), units=[100_000], batch_size=100_000)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("train_dropout: error: out of memory (XLA could not allocate ")
+    assert proc.stderr.endswith(
+        "; close other programs, or make the model or its batches smaller (a training stage's "
+        "units or batch_size in params.yaml), then run again\n"
+    )
+    assert not (tmp_path / "plots").exists() and not list((tmp_path / "data/models").glob("*"))
+
+
+def plots_under_a_file(folder: Path) -> None:
+    (folder / "plots").write_text("a file where the plots folder should be")
+
+
+def read_only_plots(folder: Path) -> None:
+    (folder / "plots").mkdir(mode=0o555)
+
+
+# Output folders a training stage cannot write: how to make one, the line the stage ends with.
+UNWRITABLE_OUTPUTS = [
+    pytest.param(
+        plots_under_a_file,
+        "Not a directory: plots/train_dropout; a file is where that path needs a folder: move or rename the file",
+        id="a file where plots/ should be",
+    ),
+    pytest.param(
+        read_only_plots,
+        "Permission denied: plots/train_dropout; check the permissions of that path",
+        id="a read-only plots/",
+        marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes anyway (tests/e2e mounts one read-only)"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("unwritable", "message"), UNWRITABLE_OUTPUTS)
+def test_a_training_stage_that_cannot_write_its_outputs_stops_in_one_line_before_training(
+    tmp_path, unwritable, message
+):
+    unwritable(tmp_path)
+    before = files_in(tmp_path)
+    proc = run_train_dropout(tmp_path, epochs=2, units=[8])
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"train_dropout: error: {message}") and proc.stderr.count("\n") == 1, proc.stderr
+    # Before any training: no model written, and the folders the check made for its probe are gone.
+    assert files_in(tmp_path) == sorted(
+        [*before, "params.yaml", "data", "data/processed", "data/processed/spotify.npz"]
+    )
+
+
+def test_a_compile_cache_that_cannot_be_written_is_a_warning_and_the_stage_trains_without_it(tmp_path):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    # Not the compile cache the unit tests' backend set in this process: the stage chooses its own.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    proc = run_train_dropout(tmp_path, env={**env, "DLPIPE_JAX_CACHE": "cache/jax"}, epochs=2, units=[8])
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if ": warning: " in line]
+    assert warnings == [
+        "train_dropout: warning: cannot write the JAX compile cache cache/jax (Not a directory); compiling without "
+        "it (same results, only slower to start); set DLPIPE_JAX_CACHE to a writable folder to keep the compiled "
+        "programs"
+    ]
+    assert sorted(p.name for p in (tmp_path / "data/models/train_dropout").iterdir()) == [
+        "dropout.keras",
+        "no_dropout.keras",
+    ]
+
+
+def test_the_temporary_folders_a_killed_training_stage_left_are_removed_by_its_next_run(tmp_path):
+    models = tmp_path / "data/models"
+    left = models / ".train_dropout.k1ll3d00.tmp"  # as atomic_path names them
+    (left / "train_dropout").mkdir(parents=True)
+    (left / "train_dropout" / "dropout.keras").write_text("half-written")
+    others = [models / ".train_batchnorm.k1ll3d00.tmp", models / "notes.txt", tmp_path / "plots" / ".notes.tmp"]
+    for path in others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir() if path.suffix == ".tmp" else path.write_text("not the stage's")
+    proc = run_train_dropout(tmp_path, epochs=2, units=[8])
+    assert proc.returncode == 0, proc.stderr
+    assert not left.exists() and all(path.exists() for path in others)
+    assert sorted(p.name for p in (models / "train_dropout").iterdir()) == ["dropout.keras", "no_dropout.keras"]
 
 
 @pytest.mark.parametrize(("content", "fragment"), [(b"- 1\n- 2\n", "is a list"), (b"", "is empty")])
@@ -289,7 +485,7 @@ def test_bad_network(server, tmp_path, where, fragment):
 
 
 def test_there_are_at_least_30_cases():
-    assert len(PARAMS_CASES) + len(FILE_CASES) + len(DATA_CASES) + len(NETWORK_CASES) >= 30
+    assert len(PARAMS_CASES) + len(FILE_CASES) + len(DATA_CASES) + len(SPLIT_CASES) + len(NETWORK_CASES) >= 30
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,33 @@ import time
 from pathlib import Path
 
 import pytest
+from jax.errors import JaxRuntimeError
 
 from dlpipe.core.errors import BUG_HINT, UserError, error_line, run_cli, run_stage
 from tests.helpers.streams import Writes
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
+MEMORY_HINT = (
+    "close other programs, or make the model or its batches smaller (a training stage's units or batch_size "
+    "in params.yaml), then run again"
+)
+
+
+def tensorflow_error(name: str, message: str) -> Exception:
+    """An exception of TensorFlow's class ``name`` (same module and name): TensorFlow itself cannot be
+    imported here, the unit tests run on JAX."""
+    return type(name, (Exception,), {"__module__": "tensorflow.python.framework.errors_impl"})(message)
+
+
+# As TensorFlow 2.21 words it (abridged: the real one lists the graph's nodes over some 2 kB).
+TF_OOM = """Graph execution error:
+
+Detected at node StatefulPartitionedCall defined at (most recent call last):
+  File "stages/train_dropout.py", line 31, in <module>
+OOM when allocating tensor with shape[32,20000000] and type float on /job:localhost/replica:0/task:0/device:CPU:0
+\t [[{{node StatefulPartitionedCall}}]]
+Hint: If you want to see a list of allocated tensors when OOM happens, add report_tensor_allocations_upon_oom"""
 
 
 @pytest.mark.parametrize(
@@ -56,13 +77,67 @@ PY = sys.executable
         (TimeoutError("timed out"), "cmd: error: TimeoutError: timed out; check the network connection"),
         (ValueError("progress mode\n'x'"), f"cmd: error: ValueError: progress mode 'x'; {BUG_HINT}"),
         (KeyError(), f"cmd: error: KeyError; {BUG_HINT}"),
-        (MemoryError(), "cmd: error: out of memory;"),
+        (MemoryError(), f"cmd: error: out of memory; {MEMORY_HINT}"),
+        # As JAX 0.10 reports them: an array too large, and a fit whose programs cannot get their buffers.
+        (
+            JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 8589934592 bytes."),
+            f"cmd: error: out of memory (XLA could not allocate 8.59 GB); {MEMORY_HINT}",
+        ),
+        (
+            JaxRuntimeError(
+                "INTERNAL: Error dispatching computation: Error dispatching computation: "
+                "Out of memory allocating 25680000896 bytes."
+            ),
+            f"cmd: error: out of memory (XLA could not allocate 25.7 GB); {MEMORY_HINT}",
+        ),
+        (
+            tensorflow_error("ResourceExhaustedError", TF_OOM),
+            "cmd: error: out of memory (TensorFlow: OOM when allocating tensor with shape[32,20000000]); "
+            + MEMORY_HINT,
+        ),
+        # Other failures of XLA, and a class that only shares a name, are still bugs.
+        (
+            JaxRuntimeError("INVALID_ARGUMENT: shapes differ"),
+            f"cmd: error: JaxRuntimeError: INVALID_ARGUMENT: shapes differ; {BUG_HINT}",
+        ),
+        (
+            tensorflow_error("InvalidArgumentError", "shapes differ"),
+            f"cmd: error: InvalidArgumentError: shapes differ; {BUG_HINT}",
+        ),
+        (type("ResourceExhaustedError", (Exception,), {})("x"), f"cmd: error: ResourceExhaustedError: x; {BUG_HINT}"),
         (KeyboardInterrupt(), "cmd: interrupted; no partial output was kept"),
     ],
 )
 def test_every_exception_is_one_line(exc, line):
     shown = error_line("cmd", exc)
     assert shown.startswith(line) and "\n" not in shown
+
+
+OUT_OF_MEMORY = """
+import resource
+
+from dlpipe.core.errors import run_cli
+
+# A cap on this process's address space: XLA's allocation fails as on a machine without the memory,
+# and nothing is taken from this one.
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+
+def main():
+    import jax.numpy as jnp
+
+    jnp.ones(2**31, jnp.float32).block_until_ready()  # 8 GiB
+
+
+run_cli("demo", main)
+"""
+
+
+def test_xla_running_out_of_memory_is_one_line_saying_what_to_make_smaller():
+    env = {k: v for k, v in os.environ.items() if k != "DLPIPE_DEBUG"}
+    proc = subprocess.run([PY, "-c", OUT_OF_MEMORY], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr == f"demo: error: out of memory (XLA could not allocate 8.59 GB); {MEMORY_HINT}\n"
 
 
 def _raise(exc: BaseException):

@@ -1,6 +1,9 @@
 """Sweep points: experiments that vary the swept param alone, duplicates checked, ambiguity reported."""
 
-from dlpipe.report.sweep import Sweep, draw, experiments, markdown, select, varying_runs
+import pytest
+
+from dlpipe.core.errors import UserError
+from dlpipe.report.sweep import Sweep, draw, experiments, load_sweep, markdown, select, varying_runs
 
 BASE = {"dropout": 0.3, "seeds": [0], "train_dropout.epochs": 50}
 
@@ -67,3 +70,30 @@ def test_markdown_and_figure_show_the_points_with_their_spread(tmp_path):
 def test_an_empty_sweep_says_so():
     lines = markdown(Sweep("train_dropout.learning_rate", [], {}, 3), None)
     assert "No experiment varies `train_dropout.learning_rate` alone" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        (
+            "nonsense",
+            "--sweep nonsense: unknown param; the params with a number in params.yaml are dropout, "
+            "train_dropout.epochs",
+        ),
+        (
+            "train_dropout.epoch",
+            "--sweep train_dropout.epoch: unknown param (did you mean train_dropout.epochs?); the params with a "
+            "number in params.yaml are train_dropout.epochs, dropout",
+        ),
+        (
+            "seeds",
+            "--sweep seeds: its value [0] is not a number, and a sweep draws the results against a number; "
+            "give one of dropout, train_dropout.epochs",
+        ),
+    ],
+)
+def test_a_param_that_cannot_be_swept_is_one_line_naming_those_that_can(tmp_path, param, message):
+    # Refused before DVC is asked anything (tmp_path is no repository).
+    with pytest.raises(UserError) as info:
+        load_sweep(param, BASE, tmp_path)
+    assert str(info.value) == message

@@ -44,6 +44,8 @@ def test_a_grid_expands_like_dvc_exp_run_s_with_the_seeds_on_every_point():
         ('dropout=0.1 "x', "", "No closing quotation"),
         ("dropout=0.1", "0,x", "seeds '0,x': give them as numbers separated by commas"),
         ("other.yaml:a=1,2", "", "only params.yaml params can be swept"),
+        ("dropout=", "", "dropout=: dropout has an empty value; give it one: dropout=VALUE"),
+        ("dropout=0.1 train_dropout.epochs=''", "", "train_dropout.epochs=: train_dropout.epochs has an empty value"),
     ],
 )
 def test_a_bad_grid_is_one_line(grid, seeds, message):
@@ -69,6 +71,7 @@ def test_a_point_is_parsed_as_dvc_parses_it():
         (["~dropout"], "can only change existing params"),
         (["dropout=0.1", "dropout=0.2"], "dropout is set twice"),
         (["dropout"], "-S dropout: Error parsing override"),
+        (["dropout="], "dropout=: dropout has an empty value; give it one: dropout=VALUE"),
         ([], "a point needs at least one -S"),
     ],
 )

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.test_faults import leftovers
 
@@ -48,6 +49,7 @@ class Case:
     breaks: Callable | None = None  # (clone) -> None
     mounts: str = ""  # shell commands run in a private mount namespace before dvc
     fix: Callable | None = None  # (clone) -> None, after which a plain `dvc repro` must succeed
+    trains: bool = True  # False: the line must come before any training (no epoch shown)
 
     def __str__(self) -> str:
         return self.name
@@ -88,11 +90,40 @@ def writable_data(clone) -> None:
     (clone.path / "data").chmod(0o755)
 
 
+def no_plots_of_train_dropout(clone) -> None:
+    # Nothing for DVC to delete: the stage itself meets the read-only folder.
+    for path in (clone.path / "plots/train_dropout").iterdir():
+        path.unlink()
+    if not private_mounts():
+        (clone.path / "plots/train_dropout").chmod(0o555)
+
+
+def writable_plots_of_train_dropout(clone) -> None:
+    (clone.path / "plots/train_dropout").chmod(0o755)
+
+
 def damaged_arrays(clone) -> None:
     path = clone.path / "data/processed/spotify.npz"
     data = path.read_bytes()
     path.chmod(0o644)
     path.write_bytes(data[: len(data) // 2])
+
+
+def set_param(section: str, key: str, value) -> Callable:
+    def edit(clone) -> None:
+        params = clone.params()
+        params[section][key] = value
+        clone.write_params(params)
+
+    return edit
+
+
+def csv_under_an_excel_name(clone) -> None:
+    mirror = Path(clone.env["FETCH_MIRROR"])
+    (mirror / "Concrete_Data.xls").write_bytes((mirror / "concrete.csv").read_bytes())
+    sources = yaml.safe_load((clone.path / "sources.yaml").read_text())
+    sources["concrete"]["url"] = "https://example.org/uci/Concrete_Data.xls"
+    (clone.path / "sources.yaml").write_text(yaml.safe_dump(sources, sort_keys=False))
 
 
 MIRROR = "{mirror}"  # replaced by the clone's FETCH_MIRROR
@@ -123,11 +154,27 @@ CASES = [
         fix=utf8_concrete,
     ),
     Case(
+        "a CSV under an Excel name",
+        f"fetch: error: {MIRROR}/Concrete_Data.xls: not a readable Excel workbook (Cannot detect file format); "
+        "fetch it again",
+        command=("repro", "--force", "--single-item", "fetch"),
+        breaks=csv_under_an_excel_name,
+        fix=git_restore("sources.yaml"),
+    ),
+    Case(
         "FETCH_MIRROR is a file",
         f"fetch: error: FETCH_MIRROR={MIRROR}/concrete.csv is not a folder; "
         "point it at the folder holding the raw files",
         command=("repro", "--force", "--single-item", "fetch"),
         env={"FETCH_MIRROR": f"{MIRROR}/concrete.csv"},
+    ),
+    Case(
+        "a train size that leaves no artist to train on",
+        "group_split: error: group_split.spotify_train_size: 0.0001 of this table's 60 track_artist values is less "
+        "than one, so the training part would be empty; use a value from 1/60 (≈0.0167) to below 1",
+        command=("repro", "--single-item", "group_split"),
+        breaks=set_param("group_split", "spotify_train_size", 0.0001),
+        fix=git_restore("params.yaml"),
     ),
     Case(
         "DLPIPE_PROGRESS unknown",
@@ -156,6 +203,28 @@ CASES = [
         "free some disk space, then run again",
         command=("repro", "--force", "--single-item", "train_dropout"),
         mounts="mount -t tmpfs -o size=64k tmpfs data/models",
+    ),
+    Case(
+        "a read-only plots/train_dropout, found before training",
+        "train_dropout: error: "
+        + (
+            "Read-only file system: plots/train_dropout; make that folder writable"
+            if private_mounts()
+            else "Permission denied: plots/train_dropout"
+        ),
+        command=("repro", "--force", "--single-item", "train_dropout"),
+        breaks=no_plots_of_train_dropout,
+        mounts="mount --bind plots/train_dropout plots/train_dropout && mount -o remount,bind,ro plots/train_dropout",
+        fix=writable_plots_of_train_dropout,
+        trains=False,
+    ),
+    Case(
+        "a disk already full (a filled 64 KiB tmpfs for data/models), found before training",
+        "train_dropout: error: No space left on device: data/models; free some disk space, then run again",
+        command=("repro", "--force", "--single-item", "train_dropout"),
+        mounts="mount -t tmpfs -o size=64k tmpfs data/models && "
+        "{ head -c 1M /dev/zero > data/models/filler 2>/dev/null; true; }",
+        trains=False,
     ),
     Case(
         "a damaged .npz in the work tree",
@@ -213,6 +282,8 @@ def test_a_bad_input_ends_in_one_line_and_the_next_repro_succeeds(built_clone, c
     ours = [line for line in output.splitlines() if ": error: " in line and not line.startswith("ERROR")]
     shown = ours or [line for line in output.splitlines() if line.startswith("ERROR")]
     assert len(shown) == 1 and shown[0].startswith(expected), output
+    if not case.trains:
+        assert "] epoch " not in output, output
     # Nothing half-written: every output is the old one or gone (DVC removes a stage's outputs
     # before running it), and no temporary file is left.
     after = tree(clone.path)

@@ -121,6 +121,24 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     assert metrics.read_bytes() == undisturbed
 
 
+def test_what_a_stage_killed_outright_left_is_removed_by_its_next_run(long_clone):
+    # SIGKILL (the OOM killer, a lost machine) runs no cleanup: the staging folder of the models stays.
+    clone = long_clone
+    code, output = start_and_interrupt(clone, signal.SIGKILL, True, "/bin/bash", 1)
+    assert code == -signal.SIGKILL, output
+    left = [p for p in leftovers(clone.path) if p.startswith("data/models/.train_dropout.")]
+    assert left, output
+    # The next run: params DVC has not run before, so that the stage runs (not restored from the run-cache).
+    params = clone.params()
+    params["train_dropout"]["epochs"] = 2
+    clone.write_params(params)
+    assert "Running stage 'train_dropout'" in clone.dvc("repro", "--single-item", "train_dropout").stdout
+    assert leftovers(clone.path) == []
+    clone.run("git", "checkout", "params.yaml")
+    clone.dvc("repro")
+    assert "Data and pipelines are up to date" in clone.dvc("status").stdout
+
+
 def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(built_clone):
     # The first second or so of every stage is imports (NumPy, Keras, JAX): Ctrl-C there must end
     # in one line too, not a traceback through their imports. Import timing lines show where it is.

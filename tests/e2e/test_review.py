@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -258,3 +259,27 @@ def test_queued_sweep_runs_and_is_reported(built_clone):
     rows = re.findall(r"^\| (0\.[0-9]+|0) \| [^|]+ \| ([0-9.]+) \|", report, flags=re.M)
     assert {x for x, _ in rows} >= {"0.1", "0.2", "0.3"}
     assert (clone.path / "review/sweep-dropout.png").read_bytes().startswith(PNG)
+
+
+@pytest.mark.xdist_group("two-commits")
+def test_review_replaces_only_its_own_earlier_output(two_commits):
+    clone = two_commits
+    review = (sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD~1", "--new", "HEAD", "--out")
+    mine = clone.path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "keep.txt").write_text("the user's")
+    (mine / "sub" / "notes.md").write_text("the user's notes")
+    try:
+        refused = clone.run(*review, "mine", check=False)
+        assert refused.returncode == 1 and refused.stdout.count("\n") == 1, refused.stdout
+        assert refused.stdout.startswith("review: error: --out mine holds files review did not write (keep.txt, sub/,")
+        assert sorted(p.relative_to(mine).as_posix() for p in mine.rglob("*")) == ["keep.txt", "sub", "sub/notes.md"]
+        assert (mine / "keep.txt").read_text() == "the user's"
+        assert (mine / "sub" / "notes.md").read_text() == "the user's notes"
+
+        for _ in range(2):  # the second run replaces the first one's report
+            clone.run(*review, "own")
+        assert (clone.path / "own/report.md").read_text().startswith("# Review: `HEAD~1` → `HEAD`")
+    finally:  # the clone is shared by the group's tests
+        for folder in (mine, clone.path / "own"):
+            shutil.rmtree(folder, ignore_errors=True)

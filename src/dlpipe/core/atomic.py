@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 _DEFERRED = (signal.SIGINT, signal.SIGTERM)
 _DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+# The random part of a name from tempfile.mkdtemp: 8 of these characters.
+_RANDOM_PART = "[a-z0-9_]{8}"
+# A probe writes one block: a disk with no block left refuses it.
+_PROBE_BYTES = 4096
 
 
 @contextmanager
@@ -76,6 +81,58 @@ def _swap(staged: Path, target: Path, aside: Path) -> None:
             raise
     else:
         os.replace(staged, target)
+
+
+def _staging_name(target: Path) -> re.Pattern[str]:
+    """The names of :func:`atomic_path`'s temporary folders for ``target``, in ``target``'s folder."""
+    return re.compile(re.escape(f".{target.name}.") + _RANDOM_PART + re.escape(".tmp"))
+
+
+def leftovers(target: str | os.PathLike[str]) -> list[Path]:
+    """The temporary folders :func:`atomic_path` left beside ``target`` when its process was killed
+    outright (SIGKILL, a power cut): only its own names for this target, never anything else."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    pattern = _staging_name(target)
+    return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+
+
+def remove_leftovers(target: str | os.PathLike[str]) -> None:
+    """Delete the temporary folders a killed writer of ``target`` left (see :func:`leftovers`).
+
+    For a writer that is the only one of ``target`` (a DVC stage: DVC locks the repository while it
+    runs one): another process writing the same target now would lose its temporary folder.
+    """
+    for folder in leftovers(target):
+        shutil.rmtree(folder)
+
+
+def check_writable(folders: Iterable[str | os.PathLike[str]]) -> None:
+    """Check that a file can be created and written in each of ``folders``, creating them as
+    :func:`atomic_path` would; the folders it created and its probe file are removed again.
+
+    Raises the OSError of the first that cannot (read-only, no permission, disk full, a file in the
+    way), naming that folder: for a command to find it before its long work rather than after.
+    """
+    for folder in map(Path, folders):
+        created = [p for p in (folder, *folder.parents) if not p.exists() and not p.is_symlink()]
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=folder)
+            try:
+                os.write(fd, bytes(_PROBE_BYTES))
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:  # name the folder, not the probe's random name
+            raise type(exc)(exc.errno, exc.strerror, str(folder)) from None
+        finally:
+            for made in created:  # deepest first
+                with suppress(OSError):
+                    made.rmdir()
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import sys
 import threading
@@ -27,9 +28,22 @@ _OS_HINTS = {
     errno.EACCES: "check the permissions of that path (you need to be allowed to write there)",
     errno.EPERM: "check the permissions of that path (you need to be allowed to write there)",
     errno.EROFS: "make that folder writable, or run from a copy of the repository on a writable disk",
+    errno.ENOTDIR: "a file is where that path needs a folder: move or rename the file, then run again",
 }
 _MISSING_HINT = "if it is a pipeline file, run `dvc pull` or `dvc repro` first to create it"
 _NETWORK_HINT = "check the network connection, then run again"
+_MEMORY_HINT = (
+    "close other programs, or make the model or its batches smaller (a training stage's units or batch_size "
+    "in params.yaml), then run again"
+)
+# XLA (under JAX) and TensorFlow report an allocation that failed with their own classes, recognised by
+# module and name: importing either here would cost seconds. XLA's runtime error covers every kind of
+# failure, so its message must say which.
+_XLA_ERRORS = frozenset({("jax", "JaxRuntimeError"), ("jaxlib", "XlaRuntimeError"), ("jaxlib", "JaxRuntimeError")})
+_TF_OOM = ("tensorflow", "ResourceExhaustedError")
+_XLA_OOM = re.compile(r"RESOURCE_EXHAUSTED|out of memory", re.IGNORECASE)
+_XLA_SIZE = re.compile(r"allocat\w* (\d+) bytes")
+_TF_TENSOR = re.compile(r"OOM when allocating tensor with shape\s*\[[\d, ]*\]")
 
 
 class UserError(Exception):
@@ -67,11 +81,29 @@ def _describe_os_error(exc: OSError) -> str:
     return f"{what}; {hint}" if hint else what
 
 
+def _memory_exhausted(exc: BaseException) -> str | None:
+    """What could not be allocated (``""`` when not said) if ``exc`` is running out of memory, else None."""
+    if isinstance(exc, MemoryError):
+        return ""
+    message = str(exc)
+    for cls in type(exc).__mro__:
+        where = (cls.__module__.split(".")[0], cls.__name__)
+        if where == _TF_OOM:
+            # Its message is a page of graph nodes and allocator hints: only the tensor's shape is kept.
+            tensor = _TF_TENSOR.search(message)
+            return f"TensorFlow: {' '.join(tensor.group().split())}" if tensor else "TensorFlow"
+        if where in _XLA_ERRORS and _XLA_OOM.search(message):
+            size = _XLA_SIZE.search(message)
+            return f"XLA could not allocate {int(size.group(1)) / 1e9:.3g} GB" if size else "XLA"
+    return None
+
+
 def error_line(command: str, exc: BaseException) -> str:
     """The one line ``command`` prints when it ends with ``exc``.
 
     A UserError is shown as is; an OSError (disk full, permissions, a missing file, a network
-    failure) as the system's message, the path, and what to do; anything else is a bug.
+    failure) as the system's message, the path, and what to do; running out of memory (Python's,
+    XLA's or TensorFlow's) as what to make smaller; anything else is a bug.
     """
     if isinstance(exc, KeyboardInterrupt):
         return f"{command}: {INTERRUPTED}"
@@ -79,8 +111,8 @@ def error_line(command: str, exc: BaseException) -> str:
         return f"{command}: error: {exc}"
     if isinstance(exc, OSError):
         return f"{command}: error: {_describe_os_error(exc)}"
-    if isinstance(exc, MemoryError):
-        return f"{command}: error: out of memory; close other programs or use smaller batches, then run again"
+    if (what := _memory_exhausted(exc)) is not None:
+        return f"{command}: error: out of memory{f' ({what})' if what else ''}; {_MEMORY_HINT}"
     detail = _flat(exc)
     return f"{command}: error: {type(exc).__name__}{': ' + detail if detail else ''}; {BUG_HINT}"
 

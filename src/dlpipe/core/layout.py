@@ -1,6 +1,9 @@
 """Where each stage reads and writes, relative to the repository root (DVC's working directory)."""
 
-from collections.abc import Mapping
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 # The pinned versions of the libraries each group of stages computes with (dlpipe.core.versions).
@@ -34,6 +37,43 @@ ENVIRONMENT_FILE = "environment.json"
 
 METRICS_DIR = Path("metrics")
 SUMMARY_METRICS = METRICS_DIR / "summary.json"
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where one training stage writes: models (DVC cache); curves, per-seed results and figure (git)."""
+
+    models_dir: Path
+    plots_dir: Path
+
+    @property
+    def seeds_file(self) -> Path:
+        """Every run's summary per seed (the details the summary stage aggregates)."""
+        return self.plots_dir / SEEDS_TABLE
+
+    @property
+    def figure_file(self) -> Path:
+        """The loss curves of every run, as PNG."""
+        return self.plots_dir / LOSS_FIGURE
+
+    @property
+    def environment_file(self) -> Path:
+        """Where the results were computed (:mod:`dlpipe.core.environment`)."""
+        return self.plots_dir / ENVIRONMENT_FILE
+
+    def curve_file(self, run: str) -> Path:
+        """The loss curves of ``run`` (mean and spread over the seeds), as CSV."""
+        return self.plots_dir / f"{run}.csv"
+
+    def files(self, runs: Iterable[str]) -> list[Path]:
+        """Every output of the stage that trains ``runs``: the models folder and the plots' files."""
+        curves = (self.curve_file(run) for run in runs)
+        return [self.models_dir, *curves, self.figure_file, self.seeds_file, self.environment_file]
+
+    @classmethod
+    def for_stage(cls, stage: str) -> Outputs:
+        """The project's layout: data/models/<stage>/ and plots/<stage>/."""
+        return cls(models_dir=MODELS_DIR / stage, plots_dir=PLOTS_DIR / stage)
 
 
 def jax_cache_dir(environ: Mapping[str, str]) -> Path:

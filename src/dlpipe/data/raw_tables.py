@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+from python_calamine import CalamineError
 
 from dlpipe.core.errors import UserError
 
@@ -181,6 +182,11 @@ def read_concrete(path: Path, expected_rows: int | None = None, source: str | No
             df = pd.read_csv(path, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise UserError(f"{where}: the file is empty") from None
+    except CalamineError as exc:  # the Excel reader's own errors (not an Excel file, a damaged one)
+        raise UserError(
+            f"{where}: not a readable Excel workbook ({' '.join(str(exc).split())}); fetch it again (it may be "
+            "damaged, or another kind of file under an Excel name: a CSV table's name must end in .csv)"
+        ) from None
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UserError(f"{where}: not a readable table ({exc})".replace("\n", " ")) from None
     df = _normalise_concrete_names(df, where)

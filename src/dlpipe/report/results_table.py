@@ -25,13 +25,25 @@ COLUMNS = ("stage", "run", "min val loss (epoch)", "overfitting gap", "diverged"
 
 
 def results_table(summary_file: Path = layout.SUMMARY_METRICS) -> str:
-    """A Markdown table with one row per run of each training stage, any number of seeds."""
+    """A Markdown table with one row per run of each training stage, any number of seeds.
+
+    A UserError when the file holds the results of none of them: a table of dashes says nothing.
+    """
     try:
-        runs = run_major(json.loads(summary_file.read_text(encoding="utf-8")))
+        metrics = json.loads(summary_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{summary_file} not found: run `dvc repro` first") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{summary_file} is not valid JSON ({exc}); rerun `dvc repro summarize`") from None
+    known = [run for t in TRAINING_STAGES for run in t.runs]
+    runs = (
+        run_major(metrics) if isinstance(metrics, dict) and all(isinstance(v, dict) for v in metrics.values()) else {}
+    )
+    if not any(run in runs for run in known):
+        raise UserError(
+            f"{summary_file} holds no results of the runs {', '.join(known)}; "
+            "rerun `dvc repro` (its summarize stage writes them), then make the table"
+        )
     rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for t in TRAINING_STAGES:
         for run in t.runs:

@@ -19,14 +19,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dlpipe.core import environment
-from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.registry import TRAINING_STAGES, TrainingStage, loss_label
+from dlpipe.core.tool_output import check_output_folder, output_folder
 from dlpipe.report import review_report, sweep
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.report.rebuild import rebuild
 from dlpipe.report.review_data import Review, Side, curves, gather
 from dlpipe.report.spec_figures import render_spec_figures
+
+TOOL = "review"
 
 
 def draw_run_figure(
@@ -103,11 +105,13 @@ def write_report(
     cwd: Path = Path(),
     rebuild_old: bool = False,
 ) -> Path:
-    """Write OUT/report.md and its figures; return the report's path. All or nothing.
+    """Write OUT/report.md and its figures; return the report's path. All or nothing; ``out`` must be a
+    new or empty folder, or one holding only this tool's earlier report.
 
     ``rebuild_old``: compare ``new`` with ``old`` rebuilt on this machine (:mod:`dlpipe.report.rebuild`)
     rather than with the results committed in ``old``, which may come from another machine.
     """
+    check_output_folder(out, TOOL)  # before the slow part
     review = gather(rebuild(old, cwd) if rebuild_old else old, new, cwd)
     if rebuild_old:
         review = dataclasses.replace(review, old=rebuilt_here(review.old, f"{old} (rebuilt here)"))
@@ -115,8 +119,7 @@ def write_report(
         raise UserError(f"no metrics to compare between {old} and {review.new.label}; run `dvc repro` first")
     specs = select_top_level(review.plots, top_level_plot_ids(cwd / "dvc.yaml")).specs
     found = sweep.load_sweep(sweep_param, review.new.params, cwd) if sweep_param else None
-    with atomic_path(out) as tmp:
-        tmp.mkdir()
+    with output_folder(out, TOOL) as tmp:
         figures = _run_figures(review, tmp)
         figures += ["", "As `dvc plots diff` draws them:", ""]
         figures += [f"![{p.stem}]({p.name})" for p in render_spec_figures(specs, tmp) if p.suffix == ".png"]
@@ -148,4 +151,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_cli("review", main)
+    run_cli(TOOL, main)

@@ -8,12 +8,14 @@ drawn.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dlpipe.core import layout
+from dlpipe.core.errors import UserError
 from dlpipe.report.dvc_cli import dvc_json
 from dlpipe.report.review_data import flatten
 from dlpipe.train import render
@@ -83,10 +85,30 @@ def select(param: str, base: Mapping[str, Any], found: Sequence[tuple[str, dict[
     return Sweep(param, points, ambiguous, ignored)
 
 
+def check_param(param: str, base: Mapping[str, Any]) -> None:
+    """A UserError unless ``param`` is one of ``base``'s params with a number for value (what a sweep
+    draws its results against), naming those params, the closest to ``param`` first."""
+    numbers = sorted(k for k, v in base.items() if isinstance(v, int | float) and not isinstance(v, bool))
+    if param in numbers:
+        return
+    if param in base:
+        raise UserError(
+            f"--sweep {param}: its value {base[param]!r} is not a number, and a sweep draws the results against "
+            f"a number; give one of {', '.join(numbers)}"
+        )
+    close = difflib.get_close_matches(param, numbers, n=1)
+    known = close + [k for k in numbers if k not in close]
+    raise UserError(
+        f"--sweep {param}: unknown param{f' (did you mean {close[0]}?)' if close else ''}; "
+        f"the params with a number in params.yaml are {', '.join(known)}"
+    )
+
+
 def load_sweep(param: str, base: Mapping[str, Any], cwd: Path = Path()) -> Sweep:
     """The sweep over ``param`` around ``base`` among the experiments of the current commit (and the
     commit and workspace themselves). Other commits may hold other code: a point with the same
-    params there is not the same experiment."""
+    params there is not the same experiment. ``param`` must be one of ``base``'s (:func:`check_param`)."""
+    check_param(param, base)
     return select(param, base, list(experiments(dvc_json("exp", "show", cwd=cwd))))
 
 

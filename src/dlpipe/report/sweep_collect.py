@@ -21,14 +21,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError, run_cli
+from dlpipe.core.tool_output import check_output_folder, output_folder
 from dlpipe.report import sweep
 from dlpipe.report.dvc_cli import dvc_json, experiment_refs, git, run_dvc
 from dlpipe.report.review_data import param_changes, params_at
 from dlpipe.report.sweep_grid import check_sweep_name, expand, experiment_name, parse_point, swept_params
 
 Found = tuple[str, dict[str, Any], dict]  # (experiment name, flat params, run -> summary metrics)
+TOOL = "sweep_collect"
 
 
 def reference(param: str, found: Sequence[Found]) -> dict[str, Any]:
@@ -78,8 +79,10 @@ def collect(
     out: Path = Path("review"),
     cwd: Path = Path(),
 ) -> Path:
-    """Pull the sweep's experiments from ``remote`` and write OUT/report.md and OUT/sweep.json; return the report."""
+    """Pull the sweep's experiments from ``remote`` and write OUT/report.md and OUT/sweep.json; return the report.
+    ``out`` must be a new or empty folder, or one holding only this tool's earlier report."""
     check_sweep_name(name)
+    check_output_folder(cwd / out, TOOL)  # before pulling anything
     points = expand(grid, seeds) if grid is not None else []
     expected = {experiment_name(name, parse_point(p)): " ".join(p) for p in points}
     if param is None:
@@ -102,8 +105,7 @@ def collect(
     base = reference(param, found)
     result = sweep.select(param, base, found)
     fixed = [c for c in param_changes(params_at("HEAD", cwd), base) if c[0] != param] if found else []
-    with atomic_path(cwd / out) as tmp:
-        tmp.mkdir()
+    with output_folder(cwd / out, TOOL) as tmp:
         figure = f"sweep-{param}.png" if result.points else None
         if figure:
             sweep.draw(result, tmp / figure)
@@ -131,4 +133,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_cli("sweep_collect", main)
+    run_cli(TOOL, main)

@@ -108,7 +108,12 @@ def parse_point(overrides: Sequence[str]) -> dict[str, Any]:
             raise UserError(f"-S {override}: a point can only change existing params (no '+' or '~')")
         if parsed.key_or_group in values:
             raise UserError(f"-S {override}: {parsed.key_or_group} is set twice")
-        values[parsed.key_or_group] = parsed.value()
+        value = parsed.value()
+        if value == "":  # `dropout=` (or `dropout=''`): DVC would write an empty string into params.yaml
+            raise UserError(
+                f"{override}: {parsed.key_or_group} has an empty value; give it one: {parsed.key_or_group}=VALUE"
+            )
+        values[parsed.key_or_group] = value
     return dict(sorted(values.items()))
 
 

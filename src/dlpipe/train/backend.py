@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlpipe.core.atomic import check_writable
 from dlpipe.core.errors import UserError
 
 # XLA's CPU threads per JAX process, whatever the machine. Their number changes the bits of a fit (a
@@ -22,9 +23,18 @@ XLA_CPU_THREADS = 1
 
 
 def configure_backend(
-    name: str, jax_cache_dir: Path | None = None, *, training_process: bool = False, worker: bool = False
+    name: str,
+    jax_cache_dir: Path | None = None,
+    *,
+    training_process: bool = False,
+    worker: bool = False,
+    command: str = "dlpipe",
 ) -> None:
     """Select the Keras backend for this process; must run before the first ``import keras``.
+
+    ``jax_cache_dir``: where JAX keeps compiled programs, unless the environment already names a folder;
+    one that cannot be written is not used: ``command`` prints a one-line warning and the process
+    compiles without a cache (the same results, only the compiling is not kept for the next run).
 
     ``training_process`` also keeps scikit-learn out: Keras imports it (≈1 s) only for its
     scikit-learn wrappers, which a training stage never uses. ``worker`` (a training process that
@@ -58,9 +68,28 @@ def configure_backend(
         sys.modules.setdefault("matplotlib", None)  # type: ignore[arg-type]
         sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
     if name == "jax" and jax_cache_dir is not None:
-        jax_cache_dir.mkdir(parents=True, exist_ok=True)
+        # A folder the environment names is the user's to look after; ours is checked first.
+        if "JAX_COMPILATION_CACHE_DIR" not in os.environ and not _writable_cache(jax_cache_dir, command):
+            return
         for variable, value in compile_cache_environment(jax_cache_dir).items():
             os.environ.setdefault(variable, value)
+
+
+def _writable_cache(jax_cache_dir: Path, command: str) -> bool:
+    """Whether ``jax_cache_dir`` can be created and written; if not, say so in one warning line."""
+    try:
+        jax_cache_dir.mkdir(parents=True, exist_ok=True)
+        check_writable([jax_cache_dir])
+    except OSError as exc:
+        print(
+            f"{command}: warning: cannot write the JAX compile cache {jax_cache_dir} "
+            f"({exc.strerror or type(exc).__name__}); compiling without it (same results, only slower to start); "
+            "set DLPIPE_JAX_CACHE to a writable folder to keep the compiled programs",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    return True
 
 
 def compile_cache_environment(jax_cache_dir: Path) -> dict[str, str]:

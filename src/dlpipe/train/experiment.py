@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
-from dlpipe.core import layout
 from dlpipe.core.atomic import atomic_path
+from dlpipe.core.layout import Outputs
 from dlpipe.core.params import TrainParams
 from dlpipe.core.registry import display_name, loss_label
 from dlpipe.data.arrays import Arrays
@@ -21,34 +19,6 @@ from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """Where one training stage writes: models (DVC cache); curves, per-seed results and figure (git)."""
-
-    models_dir: Path
-    plots_dir: Path
-
-    @property
-    def seeds_file(self) -> Path:
-        """Every run's summary per seed (the details the summary stage aggregates)."""
-        return self.plots_dir / layout.SEEDS_TABLE
-
-    @property
-    def environment_file(self) -> Path:
-        """Where the results were computed (:mod:`dlpipe.core.environment`)."""
-        return self.plots_dir / layout.ENVIRONMENT_FILE
-
-    @property
-    def figure_file(self) -> Path:
-        """The loss curves of every run, as PNG."""
-        return self.plots_dir / layout.LOSS_FIGURE
-
-    @classmethod
-    def for_stage(cls, stage: str) -> Outputs:
-        """The project's layout: data/models/<stage>/ and plots/<stage>/."""
-        return cls(models_dir=layout.MODELS_DIR / stage, plots_dir=layout.PLOTS_DIR / stage)
 
 
 def run_experiment(
@@ -103,7 +73,7 @@ def run_experiment(
     curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}
 
     for name, curve in curves.items():
-        with atomic_path(outputs.plots_dir / f"{name}.csv") as tmp:
+        with atomic_path(outputs.curve_file(name)) as tmp:
             curve.to_csv(tmp, index=False, lineterminator="\n", float_format="%.9g")
     diverged_at = {name: int(s["diverged_at_epoch"]) for name, s in summaries.items() if "diverged_at_epoch" in s}
     lines = [Curves(display_name(name), curve, diverged_at.get(name)) for name, curve in curves.items()]

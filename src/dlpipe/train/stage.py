@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from dlpipe.core import environment, layout
-from dlpipe.core.atomic import atomic_path
+from dlpipe.core.atomic import atomic_path, check_writable, remove_leftovers
 from dlpipe.core.errors import UserError
+from dlpipe.core.layout import Outputs
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.core.versions import check_installed
 from dlpipe.train.backend import configure_backend
@@ -44,6 +45,16 @@ def worker_count(environ: Mapping[str, str]) -> int:
     )
 
 
+def prepare_outputs(outputs: Outputs, runs: Iterable[str]) -> None:
+    """Before any training: remove what a killed run of this stage left (its own temporary folders),
+    then check that every output folder can be written, so that a read-only folder or a full disk is
+    found at once rather than after all the training (an OSError naming the folder)."""
+    files = outputs.files(runs)
+    for target in files:
+        remove_leftovers(target)
+    check_writable(dict.fromkeys(target.parent for target in files))
+
+
 def train_stage(
     stage: str,
     params: Params,
@@ -63,17 +74,18 @@ def train_stage(
     """
     check_installed(layout.TRAIN_VERSIONS)  # the versions uv.lock pins, or one line saying which differ
     display = make_progress(progress)  # checked before the slow imports
-    configure_backend(params.keras_backend, jax_cache, training_process=True)
+    configure_backend(params.keras_backend, jax_cache, training_process=True, command=stage)
     from dlpipe.data.arrays import Arrays
 
     arrays = Arrays.load(arrays_file)  # a bad input stops the stage before any worker starts
+    outputs = Outputs.for_stage(stage)
+    prepare_outputs(outputs, runs)  # so does a folder it cannot write
     # Then the workers: they import Keras while this process imports the rest.
     count = min(workers, len(runs) * len(params.seeds))
     with training_workers(count, display) as pool:
         # Imported only now, the backend chosen (Keras only if this process trains itself).
-        from dlpipe.train.experiment import Outputs, run_experiment
+        from dlpipe.train.experiment import run_experiment
 
-        outputs = Outputs.for_stage(stage)
         summaries = run_experiment(
             runs,
             arrays,

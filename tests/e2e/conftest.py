@@ -181,8 +181,8 @@ def built_once(folder: Path) -> Iterator[bool]:
 
 @pytest.fixture(scope="session")
 def template_clone(shared_tmp: Path) -> Clone:
-    """Built once per test session: a git repository holding this project, with tiny epochs and
-    a small mirror committed, nothing run yet. Tests get copies (``clone``), never this one."""
+    """Built once per test session: a git repository holding this project, with tiny epochs, one seed
+    and a small mirror committed, nothing run yet. Tests get copies (``clone``), never this one."""
     root = shared_tmp / "template"
     path = root / "repo"
     repo = Clone(path, _environment(root))
@@ -194,6 +194,8 @@ def template_clone(shared_tmp: Path) -> Clone:
             params = repo.params()
             for stage, epochs in TINY_EPOCHS.items():
                 params[stage]["epochs"] = epochs
+            # One seed: the tests that need several ask for them (`-S 'seeds=[0,1,2]'`), against this one.
+            params["seeds"] = [0]
             repo.write_params(params)
             repo.run("git", "init", "-q", "-b", "main")
             repo.run("git", "add", "-A")

@@ -43,7 +43,7 @@ def code_deps(stage: str) -> set[str]:
 
 def expected_code_deps(stage: str) -> set[str]:
     script = stage_script(stage)
-    found = project_imports(script, ROOT / "src")
+    found = project_imports(script, ROOT / "src", results_only=True)
     return {p.relative_to(ROOT).as_posix() for p in {script, *found}}
 
 

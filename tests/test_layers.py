@@ -1,8 +1,10 @@
-"""The package's layers point one way: core <- data <- train <- report. Derived from the code (every
-import, at top level or inside a function), so a new import that points up fails here, naming it."""
+"""The package's layers point one way: core <- display <- data <- train <- report. Derived from the code
+(every import, at top level or inside a function), so a new import that points up fails here, naming it.
+The display layer only shows: it writes no file, so no result can depend on it."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from tests.helpers.imports import imported_names
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-LAYERS = ("core", "data", "train", "report")  # each may import the ones before it
+LAYERS = ("core", "display", "data", "train", "report")  # each may import the ones before it
 
 
 def modules() -> list[Path]:
@@ -37,7 +39,7 @@ def upward_imports(path: Path) -> list[str]:
 
 def test_every_module_lives_in_a_layer():
     loose = [p.relative_to(SRC).as_posix() for p in modules() if p.parent == SRC / "dlpipe" and p.name != "__init__.py"]
-    assert not loose, f"modules outside the four layers: {loose}"
+    assert not loose, f"modules outside the layers: {loose}"
     assert {p.parent.name for p in modules() if p.parent != SRC / "dlpipe"} == set(LAYERS)
 
 
@@ -68,3 +70,30 @@ def test_an_upward_import_is_caught(tmp_path):
 def test_no_module_is_much_over_250_lines():
     long = {p.relative_to(SRC).as_posix(): n for p in modules() if (n := len(p.read_text().splitlines())) > 260}
     assert not long, f"split these: {long}"
+
+
+# Calls that write files, or draw figures into them: none in the display layer.
+WRITES = {"open", "write_text", "write_bytes", "to_csv", "to_json", "savefig", "replace", "rename", "mkdir", "dump"}
+
+
+def file_writes(path: Path) -> list[str]:
+    """The calls in ``path`` that could write a file (by name: open(), Path.write_text(), df.to_csv(), ...)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name in WRITES:
+                found.append(f"{name}() at line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "dlpipe" / "display").glob("*.py")), ids=lambda p: p.name)
+def test_the_display_layer_writes_no_file(path):
+    # What lets the stages leave it out of their dependencies (tests/test_graph.py): it cannot shape a result.
+    assert file_writes(path) == []
+
+
+def test_a_file_write_in_the_display_layer_would_be_caught(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from pathlib import Path\ndef f(t):\n    Path('x').write_text(t)\n    open('y', 'w')\n")
+    assert file_writes(module) == ["write_text() at line 3", "open() at line 4"]

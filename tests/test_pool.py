@@ -20,10 +20,10 @@ import psutil
 import pytest
 
 from dlpipe.core.errors import UserError
+from dlpipe.display.progress import Progress, make_progress
 from dlpipe.train import pool as pool_module
 from dlpipe.train.experiment import Outputs, run_experiment
 from dlpipe.train.pool import Job, train_jobs, training_workers
-from dlpipe.train.progress import Progress, make_progress
 from dlpipe.train.stage import usable_cpus, worker_count
 from tests.test_training import linear_arrays, train_params
 
@@ -86,7 +86,7 @@ LONG_STAGE = textwrap.dedent(
         from dlpipe.train.backend import configure_backend
         configure_backend("jax", training_process=True)
         from dlpipe.train.pool import training_workers
-        from dlpipe.train.progress import make_progress
+        from dlpipe.display.progress import make_progress
         with training_workers(2, make_progress("lines")) as pool:  # as a training stage: the workers first
             print("workers started", file=sys.stderr, flush=True)
             if "--before-jobs" in sys.argv:

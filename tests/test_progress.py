@@ -17,7 +17,7 @@ import pytest
 
 from dlpipe.core.errors import UserError
 from dlpipe.core.progress_mode import MODES, progress_mode
-from dlpipe.train.progress import BarProgress, LineProgress, Progress, make_progress, summary_table
+from dlpipe.display.progress import BarProgress, LineProgress, Progress, make_progress, summary_table
 from tests.helpers.streams import Writes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ from dlpipe.train.backend import configure_backend
 configure_backend("jax", training_process=True)
 from dlpipe.train.experiment import Outputs, run_experiment
 from dlpipe.core.params import TrainParams
-from dlpipe.train.progress import make_progress
+from dlpipe.display.progress import make_progress
 from tests.test_training import linear_arrays
 out = Path(sys.argv[1])
 train = TrainParams(units=[8], activation="relu", optimizer="adam", learning_rate=0.01, loss="mae",

@@ -47,6 +47,10 @@ IMPACT = [
     ("edit stages/train_dropout.py", {"train_dropout"}),
     ("edit stages/summarize.py", {S}),
     ("edit src/dlpipe/report/review.py", set()),
+    ("edit src/dlpipe/report/review_report.py", set()),
+    # Shown only, never a result: the progress lines and the numbers' formatting (dlpipe.display).
+    ("edit src/dlpipe/display/render.py", set()),
+    ("edit src/dlpipe/display/progress.py", set()),
     ("edit README.md", set()),
     ("upgrade keras", {V, *TRAINING}),  # the same code under a new version number: the same results
     ("upgrade ruff", {V}),

@@ -16,7 +16,7 @@ import pytest
 
 from dlpipe.core import layout
 from dlpipe.core.registry import DATA_STAGES
-from dlpipe.train import render
+from dlpipe.display import render
 from dlpipe.train.summary import run_major
 from tests.e2e.conftest import Clone
 

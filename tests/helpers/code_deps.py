@@ -25,7 +25,7 @@ from tests.helpers.imports import project_imports  # noqa: E402
 def expected(stage: str, cmd: str) -> list[str]:
     """The stage's script, then every project module it can import, as dvc.yaml paths."""
     script = ROOT / next(w for w in shlex.split(cmd) if w.endswith(".py"))
-    modules = sorted(p.relative_to(ROOT).as_posix() for p in project_imports(script, ROOT / "src"))
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in project_imports(script, ROOT / "src", results_only=True))
     return [script.relative_to(ROOT).as_posix(), *modules]
 
 

@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = "dlpipe"
+# What is only shown, never part of a result (dlpipe/display/__init__.py says why): not a stage dependency.
+SHOWN_ONLY = ("dlpipe", "display")
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -66,15 +68,23 @@ def _with_parents(name: str, src: Path) -> set[Path]:
     return found
 
 
-def project_imports(script: Path, src: Path) -> set[Path]:
+def shown_only(file: Path, src: Path) -> bool:
+    """Whether ``file`` is in the display package: shown to a person, never part of a result."""
+    return file.relative_to(src).parts[: len(SHOWN_ONLY)] == SHOWN_ONLY
+
+
+def project_imports(script: Path, src: Path, results_only: bool = False) -> set[Path]:
     """Every project file that running ``script`` can import, directly or through other project
-    modules: the transitive closure over ``src``'s package."""
+    modules: the transitive closure over ``src``'s package. ``results_only``: without the display
+    package (and what only it imports), which can change no result."""
     seen: set[Path] = set()
     todo = [(script, None)]
     while todo:
         path, package = todo.pop()
         for name in imported_names(path, package):
             for file in _with_parents(name, src):
+                if results_only and shown_only(file, src):
+                    continue
                 if file not in seen:
                     seen.add(file)
                     rel = file.relative_to(src).with_suffix("")

@@ -5,6 +5,7 @@ concrete data?"""
 from __future__ import annotations
 
 from dlpipe.core.registry import BATCHNORM, DROPOUT
+from dlpipe.display import render
 from dlpipe.report import notebook
 from dlpipe.report.comparison import BETTER, HOW_TO_MEASURE, UNKNOWN, WITHIN_NOISE, WORSE, Comparison, judge
 from dlpipe.report.review_data import Side
@@ -22,7 +23,6 @@ from dlpipe.report.review_text import (
     seeds_text,
     value_text,
 )
-from dlpipe.train import render
 
 # The concrete target's scale. Predicting the same number for every row (the training targets' median)
 # gives a validation MAE of 13.57 on the notebook's split (a random 70 % for training, seed 0); the

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dlpipe.core.registry import TRAINING_STAGES
+from dlpipe.display import render
 from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, judge
 from dlpipe.report.review_answers import answer_batchnorm, answer_dropout, batchnorm_comparison, dropout_comparisons
 from dlpipe.report.review_data import Review, Side
@@ -31,7 +32,6 @@ from dlpipe.report.review_text import (
     value_text,
     where_computed,
 )
-from dlpipe.train import render
 from dlpipe.train.summary import LOWER_IS_BETTER
 
 # What the report compares, per run: two losses by a test, the epoch and divergence seed by seed.

@@ -8,9 +8,9 @@ from typing import Any
 
 from dlpipe.core import environment
 from dlpipe.core.registry import TRAINING_STAGES
+from dlpipe.display import render
 from dlpipe.report.comparison import BETTER, Comparison, Judgement, Sample, judge
 from dlpipe.report.review_data import Review, Side
-from dlpipe.train import render
 
 # A lower loss over the seeds that trained, while more seeds diverged: never "better".
 NOT_BETTER = "not better"

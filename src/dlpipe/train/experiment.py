@@ -12,9 +12,9 @@ from dlpipe.core.layout import Outputs
 from dlpipe.core.params import TrainParams
 from dlpipe.core.registry import display_name, loss_label
 from dlpipe.data.arrays import Arrays
+from dlpipe.display.progress import Progress, summary_table
 from dlpipe.train.figures import Curves, plot_loss_curves
 from dlpipe.train.pool import Job, train_jobs
-from dlpipe.train.progress import Progress, summary_table
 from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history, summarize, write_seed_table
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlpipe.core.errors import UserError, watch_parent
+from dlpipe.display.progress import Progress, make_progress
 from dlpipe.train.backend import configure_backend, seed_everything
-from dlpipe.train.progress import Progress, make_progress
 
 if TYPE_CHECKING:
     from dlpipe.core.params import TrainParams

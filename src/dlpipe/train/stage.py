@@ -14,9 +14,9 @@ from dlpipe.core.errors import UserError
 from dlpipe.core.layout import Outputs
 from dlpipe.core.params import Params, TrainParams
 from dlpipe.core.versions import check_installed
+from dlpipe.display.progress import make_progress
 from dlpipe.train.backend import configure_backend
 from dlpipe.train.pool import training_workers
-from dlpipe.train.progress import make_progress
 
 # How many processes a training stage trains in. Not a param: the results are the same whatever the
 # count (each model is trained from its own seeded state in one process), so changing it must not

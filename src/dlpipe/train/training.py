@@ -7,7 +7,7 @@ import math
 import keras
 
 from dlpipe.data.arrays import Arrays
-from dlpipe.train.progress import Progress
+from dlpipe.display.progress import Progress
 
 # One row per epoch trained: epoch (from 1), loss, val_loss. Plain rows, not a pandas table: a
 # worker process that only trains keeps pandas out (Keras would import it, ≈0.5 s, only to

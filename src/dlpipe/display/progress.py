@@ -10,7 +10,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from dlpipe.core.progress_mode import MODES
-from dlpipe.train import render
+from dlpipe.display import render
 
 
 class Progress:

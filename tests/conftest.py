@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dlpipe.core.layout import jax_cache_dir
 from dlpipe.train.backend import configure_backend
@@ -67,3 +68,15 @@ def spotify_df() -> pd.DataFrame:
 @pytest.fixture
 def concrete_df() -> pd.DataFrame:
     return make_concrete()
+
+
+@pytest.fixture
+def real_tables() -> Path:
+    """The folder of the two real tables, from FETCH_MIRROR (as the pipeline reads it); skips without it."""
+    mirror = os.environ.get("FETCH_MIRROR")
+    if not mirror:
+        pytest.skip(
+            "FETCH_MIRROR not set: the tests on the real tables need it set to a folder holding "
+            "spotify_songs.csv and Concrete_Data.xls"
+        )
+    return Path(mirror)

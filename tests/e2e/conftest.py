@@ -27,7 +27,11 @@ from tests.conftest import make_concrete, make_spotify
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set in this process by the unit tests' backend (tests/conftest.py), never by a user: a stage sets its own.
-BACKEND_SETTINGS = frozenset(compile_cache_environment(Path())) | {"PJRT_NPROC"}
+BACKEND_SETTINGS = frozenset(compile_cache_environment(Path())) | {
+    "PJRT_NPROC",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+}
 TINY_EPOCHS = {"train_dropout": 3, "train_batchnorm": 4}
 
 

@@ -80,3 +80,19 @@ def real_tables() -> Path:
             "spotify_songs.csv and Concrete_Data.xls"
         )
     return Path(mirror)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with what it could not test here, one line per reason (each names what to install)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    terminalreporter.write_line("")
+    terminalreporter.write_line("Not tested on this machine:", yellow=True, bold=True)
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"  {reason} ({count} test{'s' if count > 1 else ''})")

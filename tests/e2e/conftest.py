@@ -285,7 +285,7 @@ def sshd(tmp_path):
     """OpenSSH's sshd on 127.0.0.1 with throwaway keys; yields (port, client key, known_hosts)."""
     binary = shutil.which("sshd") or "/usr/sbin/sshd"
     if not os.path.exists(binary) or not shutil.which("ssh-keygen"):
-        pytest.skip("OpenSSH server not installed (Debian: apt-get install openssh-server)")
+        pytest.skip("OpenSSH server not installed (Debian: apt-get install -y openssh-server)")
     if os.geteuid() != 0:
         pytest.skip("sshd with privilege separation needs root here")
     d = tmp_path / "ssh"

@@ -1,5 +1,5 @@
 """How the test run itself behaves: it ends with what it could not test on this machine, one line per reason
-(tests/conftest.py)."""
+(tests/conftest.py), and a test that hangs fails with its stack while the others go on (pytest-timeout)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,31 @@ def test_a_run_that_skips_nothing_says_nothing_of_it(tmp_path):
     )
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
     assert "Not tested" not in proc.stdout
+
+
+HANGING = """
+import time
+
+def test_hangs():
+    time.sleep(600)
+
+def test_runs():
+    pass
+"""
+
+
+def test_a_hung_test_fails_with_its_stack_and_the_run_goes_on(tmp_path):
+    # The project's own pytest options (its workers, its timeout method), with the timeout shortened.
+    (tmp_path / "test_hang.py").write_text(HANGING)
+    options = ["-c", str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path), "-o", "timeout=3"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *options, str(tmp_path / "test_hang.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Failed: Timeout (>3.0s) from pytest-timeout" in proc.stdout
+    assert "time.sleep(600)" in proc.stdout  # the line it hung on
+    assert "1 failed, 1 passed" in proc.stdout

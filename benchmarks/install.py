@@ -15,8 +15,8 @@ every package is downloaded):
   - for information, the README's uv set-up without bytecode compilation, to show what that costs.
 Then what the bytecode buys: `dvc repro` of the whole pipeline (real data from ``--mirror``, a JAX
 compile cache warmed first, so that only the bytecode differs) in the README's clone and in the one
-without bytecode, where Python may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as in this
-workplace: every run compiles what it imports) and where it may (the first run writes it).
+without bytecode, where Python may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as in
+many container images: every run compiles what it imports) and where it may (the first run writes it).
 Prints each time with its ratio to pip's, measured in the same run, and the packages and bytecode
 files each install left (the installs are comparable only if both compiled). pip runs without
 this machine's pip configuration (extra local indexes, constraints), so both installers fetch from
@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from run import mirror_argument  # noqa: E402  (this folder's shared benchmark options)
+from run import mirror_argument, mirror_folder  # noqa: E402  (this folder's shared benchmark options)
 
 from dlpipe.core.errors import UserError, run_cli  # noqa: E402
 from tests.helpers.readme import readme_commands  # noqa: E402  (the README is the one source of the commands)
@@ -158,9 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which(args.python) is None:
         raise UserError(f"--python {args.python} is not an interpreter on PATH; give a name or path of one")
-    mirror = Path(args.mirror).resolve()
-    if not mirror.is_dir():
-        raise UserError(f"--mirror {args.mirror} is not a folder; point it at the folder holding the raw files")
+    mirror = mirror_folder(args.mirror)
     pipeline, tests = readme_install(0), readme_install(1)
     if args.python != "python3":
         pipeline, tests = (c.replace("python3", args.python) for c in (pipeline, tests))

@@ -1,6 +1,6 @@
 """Where a newcomer's cold `dvc repro` spends its time, stage by stage, against the notebook.
 
-    python benchmarks/repro_breakdown.py [--repeats 3] [--mirror ../shared/data] [--readme]
+    python benchmarks/repro_breakdown.py [--repeats 3] [--mirror FOLDER] [--readme]
 
 Each repeat, in a fresh temporary clone (committed and untracked-but-not-ignored files, as
 benchmarks/run.py makes it) with an empty DVC site cache and an empty JAX compile cache:

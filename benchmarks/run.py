@@ -1,6 +1,9 @@
 """The speed benchmark: the pipeline against the notebook's own code, on this machine, in one run.
 
-    python benchmarks/run.py [--repeats 3] [--mirror ../shared/data]
+    python benchmarks/run.py [--repeats 3] [--mirror FOLDER]
+
+``--mirror`` (default: $FETCH_MIRROR) is a folder holding the two tables, spotify_songs.csv and
+Concrete_Data.xls; without either the benchmark stops in one line saying so.
 
 Times, each as the median of ``--repeats`` runs, with the peak memory (max RSS of the largest
 process) of each:
@@ -258,12 +261,25 @@ def report(runs: list[dict[str, tuple[float, float]]], about: str) -> str:
 
 
 def mirror_argument(parser: argparse.ArgumentParser, what: str = "the folder of the two tables") -> None:
-    """--mirror, the folder of the raw tables: $FETCH_MIRROR by default, else ../shared/data."""
+    """--mirror, the folder of the raw tables: $FETCH_MIRROR by default (checked by ``mirror_folder``)."""
     parser.add_argument(
         "--mirror",
-        default=os.environ.get("FETCH_MIRROR", str(ROOT.parent / "shared" / "data")),
-        help=f"{what} (default: $FETCH_MIRROR, else ../shared/data)",
+        default=os.environ.get("FETCH_MIRROR") or None,
+        help=f"{what}, spotify_songs.csv and Concrete_Data.xls (default: $FETCH_MIRROR)",
     )
+
+
+def mirror_folder(mirror: str | None) -> Path:
+    """The folder ``--mirror`` names, absolute; one error line when it is missing or not a folder."""
+    if mirror is None:
+        raise UserError(
+            "no folder of the raw tables: give --mirror FOLDER or set FETCH_MIRROR to a folder holding "
+            "spotify_songs.csv and Concrete_Data.xls"
+        )
+    folder = Path(mirror).resolve()
+    if not folder.is_dir():
+        raise UserError(f"--mirror {mirror} is not a folder; point it at the folder holding the raw files")
+    return folder
 
 
 def benchmark_arguments(parser: argparse.ArgumentParser, readme_help: str) -> None:
@@ -275,9 +291,7 @@ def benchmark_arguments(parser: argparse.ArgumentParser, readme_help: str) -> No
 
 def benchmark_setup(args: argparse.Namespace) -> tuple[Path, dict[str, str]]:
     """Check the common options; return the mirror folder and the environment the runs get."""
-    mirror = Path(args.mirror).resolve()
-    if not mirror.is_dir():
-        raise UserError(f"--mirror {args.mirror} is not a folder; point it at the folder holding the raw files")
+    mirror = mirror_folder(args.mirror)
     if args.repeats < 1:
         raise UserError(f"--repeats {args.repeats}: at least one run is needed")
     env = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dlpipe.core.layout import jax_cache_dir
 from dlpipe.train.backend import configure_backend
@@ -67,3 +68,31 @@ def spotify_df() -> pd.DataFrame:
 @pytest.fixture
 def concrete_df() -> pd.DataFrame:
     return make_concrete()
+
+
+@pytest.fixture
+def real_tables() -> Path:
+    """The folder of the two real tables, from FETCH_MIRROR (as the pipeline reads it); skips without it."""
+    mirror = os.environ.get("FETCH_MIRROR")
+    if not mirror:
+        pytest.skip(
+            "FETCH_MIRROR not set: the tests on the real tables need it set to a folder holding "
+            "spotify_songs.csv and Concrete_Data.xls"
+        )
+    return Path(mirror)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with what it could not test here, one line per reason (each names what to install)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    terminalreporter.write_line("")
+    terminalreporter.write_line("Not tested on this machine:", yellow=True, bold=True)
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"  {reason} ({count} test{'s' if count > 1 else ''})")

@@ -515,11 +515,8 @@ def test_harmless_variants_are_accepted(tmp_path, variant):
     assert c["Cement"].sum() == pytest.approx(make_concrete()["Cement"].sum())
 
 
-def test_uci_excel_sheet_is_read(tmp_path):
-    mirror = ROOT.parent / "shared" / "data" / "Concrete_Data.xls"
-    if not mirror.exists():
-        pytest.skip("the UCI sheet is not in ../shared/data")
-    df = read_concrete(mirror, 1030)
+def test_uci_excel_sheet_is_read(real_tables):
+    df = read_concrete(real_tables / "Concrete_Data.xls", 1030)
     assert list(df.columns) == list(CONCRETE_COLUMNS)
     assert df["Age"].sum() == 47032 and df["Cement"].sum() == pytest.approx(289600.6)
 

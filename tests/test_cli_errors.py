@@ -333,6 +333,8 @@ def _with_params(folder: Path) -> None:
     (folder / "params.yaml").write_text((ROOT / "params.yaml").read_text())
 
 
+# What a benchmark says when given no folder of the real tables (FETCH_MIRROR is unset for these tests).
+NO_MIRROR = "give --mirror FOLDER or set FETCH_MIRROR to a folder holding spotify_songs.csv and Concrete_Data.xls"
 # Every command-line entry point, in a folder where it must fail: (command, argv, setup, fragment).
 ENTRY_POINTS = [
     ("check_params", ["stages/check_params.py"], None, "params.yaml not found; run from the repository root"),
@@ -356,6 +358,10 @@ ENTRY_POINTS = [
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "jax"], None, "params.yaml not found"),
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "tensorflow", "--xla-threads", "2"], None, "--xla"),
     ("benchmark", ["benchmarks/run.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
+    ("benchmark", ["benchmarks/run.py"], None, NO_MIRROR),
+    ("repro_breakdown", ["benchmarks/repro_breakdown.py"], None, NO_MIRROR),
+    ("compare_revisions", ["benchmarks/compare_revisions.py", "HEAD"], None, NO_MIRROR),
+    ("install_benchmark", ["benchmarks/install.py"], None, NO_MIRROR),
     ("repro_breakdown", ["benchmarks/repro_breakdown.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a"),
     ("stage_profile", ["benchmarks/stage_profile.py", "--report", "r.json", "nowhere"], None, "nowhere is not a file"),
     ("compare_revisions", ["benchmarks/compare_revisions.py", "no-such-rev", "--mirror", "."], None, "no-such-rev is"),
@@ -370,7 +376,7 @@ ENTRY_POINTS = [
 
 @pytest.mark.parametrize(("command", "argv", "setup", "fragment"), ENTRY_POINTS, ids=[e[0] for e in ENTRY_POINTS])
 def test_every_entry_point_fails_in_one_line(tmp_path, command, argv, setup, fragment):
-    env = {k: v for k, v in os.environ.items() if k != "DLPIPE_DEBUG"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DLPIPE_DEBUG", "FETCH_MIRROR")}
     env.update((setup(tmp_path) or {}) if setup else {})
     args = [str(ROOT / a) if a.endswith(".py") else a for a in argv]
     proc = subprocess.run([PY, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

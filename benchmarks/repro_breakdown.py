@@ -23,7 +23,7 @@ DVC's overhead for a stage = its interval in `dvc repro` − the wall time of th
 that same repro (each stage process logs its start and end: benchmarks/process_clock/sitecustomize.py,
 on PYTHONPATH for the repro only). Prints the table (medians of the repeats, each figure with its
 ratio to the notebook's process time in the same repeat), writes benchmarks/repro_breakdown.md, and
-with ``--readme`` refreshes it in README.md between its markers.
+with ``--readme`` refreshes it in docs/speed.md between its markers.
 """
 
 from __future__ import annotations
@@ -310,7 +310,7 @@ def report(runs: list[dict], about: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    benchmark_arguments(parser, "also refresh the breakdown in README.md")
+    benchmark_arguments(parser, "also refresh the breakdown in docs/speed.md")
     parser.add_argument("--json", help="also save every repeat's raw figures to this file")
     args = parser.parse_args()
     mirror, env = benchmark_setup(args)

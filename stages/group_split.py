@@ -1,6 +1,15 @@
 """DVC stage `group_split`: Spotify split by artist, concrete split at random."""
 
-from dlpipe.core.errors import run_stage
+try:
+    from dlpipe.core.errors import run_stage
+except ModuleNotFoundError:  # not the project's Python (DVC runs the first `python` on PATH): say so in one line
+    import sys
+    from pathlib import Path
+
+    sys.exit(
+        f"{Path(__file__).stem}: error: this Python ({sys.executable}) does not have the project's packages; "
+        "activate the project's environment first: source .venv/bin/activate"
+    )
 
 
 def main() -> None:

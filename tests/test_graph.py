@@ -21,6 +21,7 @@ import yaml
 
 from dlpipe.core.registry import PARAMS_CHECK_STAGE, SUMMARY_STAGE, VERSIONS_STAGE
 from tests.helpers.imports import project_imports
+from tests.helpers.readme import page_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))
@@ -127,14 +128,14 @@ def test_dvc_dag_is_one_connected_graph():
 
 
 @pytest.mark.xdist_group("checkout-dvc")
-def test_readme_draws_the_graph_dvc_draws():
+def test_the_pipeline_page_draws_the_graph_dvc_draws():
     proc = subprocess.run(
         [sys.executable, "-m", "dvc", "dag", "--mermaid"], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    between = readme.split(MERMAID_BEGIN, 1)[1].split(MERMAID_END, 1)[0]
+    page = (ROOT / "docs/pipeline.md").read_text(encoding="utf-8")
+    between = page.split(MERMAID_BEGIN, 1)[1].split(MERMAID_END, 1)[0]
     assert between.strip() == f"```mermaid\n{proc.stdout.strip()}\n```", (
-        "README's graph differs from `dvc dag --mermaid`; paste its output between the dag markers"
+        "docs/pipeline.md's graph differs from `dvc dag --mermaid`; paste its output between the dag markers"
     )
 
 
@@ -187,9 +188,10 @@ def test_dvc_lock_matches_the_code_params_and_results_in_git():
     assert not stale, "dvc.lock is stale; run `dvc repro` and commit dvc.lock:\n" + "\n".join(stale)
 
 
-def test_the_readme_counts_the_dependencies_as_dvc_yaml_lists_them():
+def test_the_docs_count_the_dependencies_as_dvc_yaml_lists_them():
     listed = [dep for spec in STAGES.values() for dep in spec.get("deps", [])]
-    readme = " ".join((ROOT / "README.md").read_text().split())
     # dvc exp show: a column per distinct file; dvc repro: a check per stage and dependency.
-    assert f"data dependency ({len(set(listed))} files: exact dependencies bring many)" in readme
-    assert f"the stages' {len(listed)} dependencies, {len(set(listed))} distinct code and data files" in readme
+    assert f"data dependency ({len(set(listed))} files: exact dependencies bring many)" in page_text("experiments.md")
+    assert f"the stages' {len(listed)} dependencies, {len(set(listed))} distinct code and data files" in page_text(
+        "speed.md"
+    )

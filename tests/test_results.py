@@ -50,14 +50,15 @@ def test_summary_is_the_aggregate_of_the_per_seed_details():
     assert summary() == {run: aggregate(seeds) for run, seeds in per_run.items()}
 
 
-def test_readme_table_is_the_one_generated_from_the_metrics():
+def test_readme_table_is_the_one_generated_from_the_metrics(monkeypatch):
     readme = (ROOT / "README.md").read_text()
     between = readme.split(BEGIN, 1)[1].split(END, 1)[0].strip()
-    assert between == results_table(ROOT / "metrics/summary.json")
+    monkeypatch.chdir(ROOT)  # the table names its files as `--write` does, from the repository root
+    assert between == results_table()
 
 
-def test_readme_exp_show_example_has_the_committed_results_as_main():
-    # The example of `dvc exp show` in the README is output pasted from a real run: its `main` row must
+def test_the_exp_show_example_has_the_committed_results_as_main():
+    # The example of `dvc exp show` in docs/experiments.md is output pasted from a real run: its `main` row must
     # be the committed results, or it shows numbers nobody gets any more.
     block = exp_show_example()
     lines = block.splitlines()
@@ -72,7 +73,7 @@ def test_readme_exp_show_example_has_the_committed_results_as_main():
         assert float(cells[column]) == float(f"{committed['min_val_loss'][column.split('.', 1)[1]]:.5g}"), column
 
 
-def test_the_readme_review_example_is_of_the_committed_results_and_says_where_they_were_made():
+def test_the_review_example_is_of_the_committed_results_and_says_where_they_were_made():
     from dlpipe.core import environment
 
     example = review_example()

@@ -52,6 +52,7 @@ IMPACT = [
     ("edit src/dlpipe/display/render.py", set()),
     ("edit src/dlpipe/display/progress.py", set()),
     ("edit README.md", set()),
+    ("edit docs/experiments.md", set()),
     ("upgrade keras", {V, *TRAINING}),  # the same code under a new version number: the same results
     ("upgrade ruff", {V}),
 ]

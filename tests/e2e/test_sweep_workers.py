@@ -1,4 +1,4 @@
-"""A sweep on many machines (README, "Scaling out"): worker clones share one bare git remote and one SSH DVC
+"""A sweep on many machines (docs/team.md, "Scaling out"): worker clones share one bare git remote and one SSH DVC
 remote and run two at a time; a collector in another clone reports what they pushed."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dlpipe.core.registry import DATA_STAGES
 from dlpipe.display import render
 from dlpipe.train.summary import run_major
 from tests.e2e.conftest import Clone
+from tests.helpers.readme import page_text
 
 pytestmark = pytest.mark.e2e
 SWEEP = "wide"
@@ -132,11 +133,11 @@ def test_three_workers_two_at_a_time_then_a_collector(team, tmp_path):
     assert (collector.path / "review/sweep-dropout.png").read_bytes().startswith(PNG)
 
 
-def test_the_readme_tells_what_this_test_does():
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+def test_the_docs_tell_what_this_test_does():
+    page = page_text("team.md")
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
     points = len(GRID.split("=", 1)[1].split(","))
     assert (
         f"{words[points]} worker clones two at a time in parallel processes ({words[len(GOOD)]} points and one "
         f"the schema rejects), a rerun, and a collector clone whose report lists the {words[len(GOOD)]} points"
-    ) in readme
+    ) in page

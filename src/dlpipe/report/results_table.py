@@ -1,4 +1,5 @@
-"""The README's results table, generated from metrics/summary.json so that it is never typed by hand.
+"""The README's results table, generated from metrics/summary.json so that it is never typed by hand, with
+the machine the results were computed on (each training stage's plots/<stage>/environment.json).
 
 python -m dlpipe.report.results_table           # print the table
 python -m dlpipe.report.results_table --write   # refresh it in README.md between the markers
@@ -11,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from dlpipe.core import layout
+from dlpipe.core import environment, layout
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.generated_block import refresh_file
 from dlpipe.core.registry import TRAINING_STAGES
@@ -24,8 +25,23 @@ END = "<!-- results:end -->"
 COLUMNS = ("stage", "run", "min val loss (epoch)", "overfitting gap", "diverged", "seeds", "notebook min val loss")
 
 
-def results_table(summary_file: Path = layout.SUMMARY_METRICS) -> str:
-    """A Markdown table with one row per run of each training stage, any number of seeds.
+def computed_on(plots_dir: Path = layout.PLOTS_DIR) -> str:
+    """One line naming where the training stages computed their results, from their environment files:
+    one machine for all when they agree, else each stage's ("not recorded" where a file is missing)."""
+    where = {}
+    for t in TRAINING_STAGES:
+        path = plots_dir / t.stage / layout.ENVIRONMENT_FILE
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
+        where[t.stage] = (environment.summary(environment.parse(text)), path.as_posix())
+    if len({machine for machine, _ in where.values()}) == 1:
+        machine = next(iter(where.values()))[0]
+        return f"Computed on: {machine} ({', '.join(f'`{path}`' for _, path in where.values())})."
+    return "Computed on: " + "; ".join(f"{stage}: {m} (`{path}`)" for stage, (m, path) in where.items()) + "."
+
+
+def results_table(summary_file: Path = layout.SUMMARY_METRICS, plots_dir: Path = layout.PLOTS_DIR) -> str:
+    """A Markdown table with one row per run of each training stage, any number of seeds, after a line
+    naming the machine that computed them (:func:`computed_on`).
 
     A UserError when the file holds the results of none of them: a table of dashes says nothing.
     """
@@ -58,7 +74,7 @@ def results_table(summary_file: Path = layout.SUMMARY_METRICS) -> str:
                 notebook.reference(run),
             )
             rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows)
+    return computed_on(plots_dir) + "\n\n" + "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,56 @@
+"""A stage run by a Python without the project's packages says how to run it, in one line, not a traceback.
+
+DVC runs each stage's `cmd: python stages/<stage>.py` with the first `python` on PATH: without the project's
+environment activated that is another Python, whose first import of `dlpipe` fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = sorted((ROOT / "stages").glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def foreign_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `python` of a new, empty virtual environment: this interpreter's standard library, no packages."""
+    folder = tmp_path_factory.mktemp("foreign") / "venv"
+    venv.create(folder, with_pip=False, symlinks=os.name != "nt")
+    return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+@pytest.mark.parametrize("script", STAGES, ids=lambda p: p.stem)
+def test_a_stage_run_by_a_python_without_the_project_says_to_activate_it(foreign_python, script):
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+    # As DVC runs it: from the repository root, the script's path relative to it.
+    proc = subprocess.run(
+        [str(foreign_python), script.relative_to(ROOT).as_posix()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        f"{script.stem}: error: this Python ({foreign_python}) does not have the project's packages; "
+        "activate the project's environment first: source .venv/bin/activate\n"
+    )
+
+
+def test_the_projects_own_python_gets_past_the_guard(tmp_path):
+    # The positive control: with the packages, the same script reaches its own checks (here: no params.yaml).
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "stages/check_params.py")], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("check_params: error: ") and "does not have the project's packages" not in proc.stderr

@@ -34,3 +34,18 @@ def test_arrays_round_trip(tmp_path, concrete_df):
     arrays.save(tmp_path / "a.npz")
     back = Arrays.load(tmp_path / "a.npz")
     assert all(np.array_equal(getattr(arrays, k), getattr(back, k)) for k in arrays.__dict__)
+
+
+def test_a_genre_the_training_split_never_saw_is_one_clear_error_as_in_the_notebook(spotify_df):
+    # The notebook's OneHotEncoder() refuses an unknown category; "ignore" would silently encode it as zeros.
+    import pytest
+
+    from dlpipe.core.errors import UserError
+
+    train, valid = group_split(spotify_df, "track_artist", 0.75, seed=0)
+    valid = valid.copy()
+    valid.loc[valid.index[0], "playlist_genre"] = "polka"
+    with pytest.raises(UserError) as info:
+        spotify_arrays(train, valid)
+    assert "validation split has categories the training split does not (playlist_genre 'polka')" in str(info.value)
+    assert "group_split.seed" in str(info.value)

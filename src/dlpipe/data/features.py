@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer, make_column_transformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from dlpipe.core.errors import UserError
 from dlpipe.data.arrays import Arrays
 from dlpipe.data.raw_tables import (
     CONCRETE_FEATURES,
@@ -22,10 +23,11 @@ def _f32(values) -> np.ndarray:
 
 
 def spotify_preprocessor() -> ColumnTransformer:
-    """The notebook's preprocessor: StandardScaler on the 12 numeric features, one-hot genre."""
+    """The notebook's preprocessor: StandardScaler on the 12 numeric features, one-hot genre, with the
+    notebook's OneHotEncoder (a category the training split never saw is an error, not a row of zeros)."""
     return make_column_transformer(
         (StandardScaler(), list(SPOTIFY_NUMERIC)),
-        (OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(SPOTIFY_CATEGORICAL)),
+        (OneHotEncoder(sparse_output=False), list(SPOTIFY_CATEGORICAL)),
     )
 
 
@@ -33,6 +35,16 @@ def spotify_arrays(train: pd.DataFrame, valid: pd.DataFrame) -> tuple[Arrays, Co
     """Fit the preprocessor on ``train`` only; target is popularity / 100."""
     pre = spotify_preprocessor()
     x_train = pre.fit_transform(train)
+    unseen = {
+        column: sorted(set(valid[column].dropna()) - set(train[column].dropna())) for column in SPOTIFY_CATEGORICAL
+    }
+    unseen = {column: values for column, values in unseen.items() if values}
+    if unseen:
+        what = "; ".join(f"{column} {', '.join(map(repr, values))}" for column, values in unseen.items())
+        raise UserError(
+            f"the validation split has categories the training split does not ({what}): the notebook's one-hot "
+            "encoder has no column for them; change group_split.seed or group_split.spotify_train_size"
+        )
     x_valid = pre.transform(valid)
     arrays = Arrays(
         x_train=_f32(x_train),

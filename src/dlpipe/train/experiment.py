@@ -15,7 +15,7 @@ from dlpipe.data.arrays import Arrays
 from dlpipe.display.progress import Progress, summary_table
 from dlpipe.train.figures import Curves, plot_loss_curves
 from dlpipe.train.pool import Job, train_jobs
-from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history, summarize, write_seed_table
+from dlpipe.train.summary import Summary, aggregate, history_frame, mean_history, summarize_seed, write_seed_table
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -68,7 +68,7 @@ def run_experiment(
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     for job, history in zip(jobs, trained, strict=True):
         histories[job.run][job.seed] = history_frame(history)
-    per_seed = {name: {s: summarize(h) for s, h in by_seed.items()} for name, by_seed in histories.items()}
+    per_seed = {name: {s: summarize_seed(h) for s, h in by_seed.items()} for name, by_seed in histories.items()}
     summaries = {name: aggregate(seeds_of_run) for name, seeds_of_run in per_seed.items()}
     curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}
 

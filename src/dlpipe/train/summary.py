@@ -1,7 +1,7 @@
 """Summaries of training runs in the notebook's terms: per seed, per run, and for the whole pipeline.
 
 Three levels, each computed in one place:
-- :func:`summarize`: one trained seed of one run, from its per-epoch history (every detail);
+- :func:`summarize_seed`: one trained seed of one run, from its per-epoch history (every detail);
 - :func:`aggregate`: one run over its seeds: what a reviewer compares (min validation loss, its
   epoch, the overfitting gap, divergence; with several seeds the mean, standard deviation and range);
 - :func:`metric_major`: every run of the pipeline keyed metric first, so that `dvc exp show` puts the
@@ -68,7 +68,7 @@ def finite_history(history: pd.DataFrame) -> pd.DataFrame:
     return history.iloc[:first_bad]
 
 
-def summarize(history: pd.DataFrame) -> Summary:
+def summarize_seed(history: pd.DataFrame) -> Summary:
     """Summarise one seed of one run.
 
     Keys: ``epochs_trained``; ``diverged`` and, if so, ``diverged_at_epoch``; and over the
@@ -152,7 +152,7 @@ def run_major(by_metric: Mapping[str, Mapping[str, float | int | bool]]) -> dict
 
 
 def seed_table(per_run: Mapping[str, Mapping[int, Summary]]) -> pd.DataFrame:
-    """One row per run and seed with every detail of :func:`summarize` (empty where a value does not exist)."""
+    """One row per run and seed with every detail of :func:`summarize_seed` (empty where a value does not exist)."""
     rows = [{"run": run, "seed": seed, **s} for run, seeds in per_run.items() for seed, s in seeds.items()]
     table = pd.DataFrame(rows, columns=list(SEED_COLUMNS))
     return table.astype({c: "Int64" for c in _INT_COLUMNS})

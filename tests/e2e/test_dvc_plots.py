@@ -1,6 +1,7 @@
 """What DVC's own `dvc plots show` and `dvc plots diff` draw (their --json answer), with one seed and with
-three: every chart's x and y, one line per run and train/validation, each curve in one chart only, and
-the runs of the per-seed scatter told apart."""
+three: every chart's x and y, one line per run and train/validation in the top-level charts, each run's
+validation curve in a chart of its own (a stage plot: the run-cache needs it declared so), never the seed
+count, and the runs of the per-seed scatter told apart."""
 
 from __future__ import annotations
 
@@ -67,7 +68,9 @@ def drawn_files(plot_id: str, values: list[dict]) -> set[str]:
 def check_charts(clone: Clone, charts: dict[str, dict], revisions: list[str]) -> None:
     """What every chart must show, whatever the seeds: asserted against the files of each revision."""
     seed_tables = {f"{layout.PLOTS_DIR / t.stage / layout.SEEDS_TABLE}": t for t in TRAINING_STAGES}
-    assert set(charts) == {t.plot_id for t in TRAINING_STAGES} | set(seed_tables)
+    curve_files = {f"{layout.PLOTS_DIR / t.stage / run}.csv": t for t in TRAINING_STAGES for run in t.runs}
+    drawn_curves = {f for f in curve_files if any(rows(clone, rev, f) for rev in revisions)}
+    assert set(charts) == {t.plot_id for t in TRAINING_STAGES} | set(seed_tables) | drawn_curves
     charts_of: dict[str, list[str]] = {}
     for plot_id, entry in charts.items():
         assert entry["revisions"] == revisions, plot_id
@@ -87,6 +90,9 @@ def check_charts(clone: Clone, charts: dict[str, dict], revisions: list[str]) ->
                 assert {run for run, _ in expected} == set(seed_tables[plot_id].runs)
                 assert {(v["run"], v["seed"]) for v in values if v["rev"] == rev} == expected, rev
             continue
+        if plot_id in curve_files:  # a run's own chart: its validation curve, as declared in dvc.yaml
+            assert fields(spec, "x") == {"epoch"} and fields(spec, "y") == {"val_loss"}, plot_id
+            continue
         t = next(t for t in TRAINING_STAGES if t.plot_id == plot_id)
         assert fields(spec, "x") == {"epoch"}
         # One line per run and train/validation, each from its own file and column, and nothing else.
@@ -104,8 +110,9 @@ def check_charts(clone: Clone, charts: dict[str, dict], revisions: list[str]) ->
                     }
                     assert drawn == {int(r["epoch"]): float(r[field]) for r in table}, (rev, run, field)
         assert {(v["rev"], v["filename::field"]) for v in values} == expected_series, plot_id
-    # No file drawn twice: each curve file in its stage's chart only, each seeds table in its scatter.
-    assert all(len(ids) == 1 for ids in charts_of.values()), charts_of
+    # Each seeds table in its scatter only; each curve file in its own chart and its stage's top-level chart.
+    assert all(len(charts_of[f]) == 1 for f in seed_tables), charts_of
+    assert all(len(charts_of[f]) == 2 for f in drawn_curves), charts_of
 
 
 def test_one_seed_each_curve_once_with_its_fields(built_clone):

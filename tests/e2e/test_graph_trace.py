@@ -59,6 +59,12 @@ def in_staging_folder(path: str) -> bool:
     return any(part.startswith(".") and part.endswith(".tmp") for part in path.split("/")[:-1])
 
 
+def is_write_probe(path: str) -> bool:
+    """One of the probe files a training stage writes and removes in each output folder (atomic.check_writable)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith(".write-probe.") and name.endswith(".tmp")
+
+
 def check(stage: str, spec: dict, params: dict, trace: dict) -> list[str]:
     """Every mismatch between what the stage did and what dvc.yaml declares, one line each."""
     problems = []
@@ -81,6 +87,8 @@ def check(stage: str, spec: dict, params: dict, trace: dict) -> list[str]:
         if not any(under(r, d) for r in reads):
             problems.append(f"{stage} lists {d} in deps but never reads it")
     for w in trace["writes"]:
+        if is_write_probe(w):  # created and removed before training, to find an unwritable folder at once
+            continue
         if not any(under(w, s) for s in staged):
             problems.append(f"{stage} writes {w} in place (not through a temporary file renamed onto it)")
     for _, dst in renames:

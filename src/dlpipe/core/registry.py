@@ -67,12 +67,15 @@ SUMMARY_STAGE = "summarize"
 PARAMS_CHECK_STAGE = "check_params"
 # Pins the versions of the computing libraries for the others (dlpipe.core.versions): the graph's source.
 VERSIONS_STAGE = "library_versions"
+# In dvc.yaml's order, which is not the order they run in: the summary comes before the stages it follows,
+# so that DVC lists its metrics file first (`dvc exp show` starts with every run's min validation loss,
+# before the training stages' environment files).
 STAGES: tuple[str, ...] = (
     PARAMS_CHECK_STAGE,
+    SUMMARY_STAGE,
     VERSIONS_STAGE,
     *DATA_STAGES,
     *(t.stage for t in TRAINING_STAGES),
-    SUMMARY_STAGE,
 )
 RUNS: tuple[str, ...] = tuple(run for t in TRAINING_STAGES for run in t.runs)
 # What a reviewer compares first: the first column of `dvc exp show`, the sweep figure's y axis.

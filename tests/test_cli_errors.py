@@ -366,6 +366,7 @@ ENTRY_POINTS = [
     ("stage_profile", ["benchmarks/stage_profile.py", "--report", "r.json", "nowhere"], None, "nowhere is not a file"),
     ("compare_revisions", ["benchmarks/compare_revisions.py", "no-such-rev", "--mirror", "."], None, "no-such-rev is"),
     ("install_benchmark", ["benchmarks/install.py", "--python", "nowhere3"], None, "--python nowhere3 is not an"),
+    ("suite_benchmark", ["benchmarks/suite.py", "--", "--no-such-option"], None, "the suite failed (exit 4)"),
     ("install_benchmark", ["benchmarks/install.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("pr_comment", ["-m", "dlpipe.report.pr_comment", "--report", "x.md", "--pr", "1", "--repo", "o/n"], None, "x.md"),
     ("sweep_grid", ["-m", "dlpipe.report.sweep_grid", "--grid", "nokey"], None, "grid 'nokey': Error parsing"),

@@ -90,10 +90,12 @@ def _benchmark(name: str, monkeypatch):
 
 def test_each_generated_block_is_once_in_the_page_its_generator_refreshes(monkeypatch):
     run, breakdown = _benchmark("run", monkeypatch), _benchmark("repro_breakdown", monkeypatch)
+    suite = _benchmark("suite", monkeypatch)
     writes = {
         results_table.BEGIN: README,
         run.BEGIN: run.PAGE,
         breakdown.BEGIN: run.PAGE,  # through run.publish
+        suite.BEGIN: suite.PAGE,
     }
     for begin, page in writes.items():
         text = page.read_text(encoding="utf-8")

@@ -228,8 +228,9 @@ def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
             assert list(loaded.values()) == [["jaxlib"], ["jaxlib"]], loaded
             assert _mapped_packages(psutil.Process(proc.pid), packages) == ["matplotlib", "pandas"]
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
+        # Within a minute: a thread checks the parent every half second, but a loaded machine can starve it.
         proc.wait(timeout=60)
-        assert _group_gone(proc.pid, 10), "a worker outlived its stage"
+        assert _group_gone(proc.pid, 60), "a worker outlived its stage"
 
 
 @pytest.mark.skipif(not hasattr(psutil.Process, "memory_maps"), reason="psutil cannot read mapped files here")

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # A developer machine's folders and words, wherever a line break falls in the words, and the folder built
 # with pathlib's `/`.
 MACHINE_NAMES = re.compile(
-    r"\.\./shared\b|/work/shared\b|this\s+workplace|[\"']shared[\"']\s*/\s*[\"']data[\"']", re.IGNORECASE
+    r"\.\./shared\b|/" + "work" + r"/shared\b|this\s+workplace|[\"']shared[\"']\s*/\s*[\"']data[\"']", re.IGNORECASE
 )
 # CI's script may default FETCH_MIRROR to its machine's copy; lock files are generated; this file names
 # what it looks for.

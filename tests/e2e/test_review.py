@@ -155,6 +155,22 @@ def test_a_readme_change_reviewed_against_another_machines_results(built_clone):
     assert "Running stage" not in again.stdout
 
 
+def test_the_old_side_is_rebuilt_with_its_own_code_not_the_work_trees(built_clone):
+    # The package is installed editable, pointing at this clone's src/: the rebuild must run the old
+    # revision's code, or a change of code would compare with itself and read "no change".
+    clone = built_clone
+    clone.env["PYTHONPATH"] = str(clone.path / "src")  # the clone's own code for its own commands, too
+    summary = clone.path / "src/dlpipe/train/summary.py"
+    text = summary.read_text()
+    assert 'overfitting_gap=float(last["val_loss"]) - min_val,' in text
+    summary.write_text(text.replace('overfitting_gap=float(last["val_loss"]) - min_val,', "overfitting_gap=1.0,"))
+    clone.dvc("repro")  # the work tree's code: every gap 1.0
+    clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD", "--rebuild-old", "--out", "rebuilt")
+    report = (clone.path / "rebuilt/report.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| dropout | overfitting_gap |")]
+    assert rows and "1.0000" in rows[0] and "None: every metric" not in report, report
+
+
 THREE_SEEDS = "seeds=[0,1,2]"
 
 

@@ -32,12 +32,18 @@ def run_dvc(*args: str, cwd: Path = Path()) -> str:
     return proc.stdout
 
 
-def stream_dvc(*args: str, cwd: Path = Path(), to: TextIO | None = None) -> str:
-    """Run ``dvc ARGS`` in ``cwd`` showing its output as it comes on ``to`` (default: stdout; a long run
-    in a CI log shows its progress); return that output, or raise UserError with DVC's own last error line."""
+def stream_dvc(*args: str, cwd: Path = Path(), to: TextIO | None = None, env: dict[str, str] | None = None) -> str:
+    """Run ``dvc ARGS`` in ``cwd`` (in ``env``, default this process's) showing its output as it comes on ``to``
+    (default: stdout; a long run in a CI log shows its progress); return that output, or raise UserError with
+    DVC's own last error line."""
     to = to or sys.stdout
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dvc", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "dvc", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,9 @@ from dlpipe.report.dvc_cli import git, resolve, run_dvc, stream_dvc
 
 REF_PREFIX = "refs/dlpipe/rebuilt"
 # The commit's author: the tool, not the user (nothing of the user's identity or settings is needed).
-IDENTITY = ("-c", "user.name=dlpipe review", "-c", "user.email=review@dlpipe.invalid")
+IDENTITY = ("-c", "user.name=dlpipe review", "-c", "user.email=review@dlpipe.invalid", "-c", "commit.gpgsign=false")
+# Neither the user's hooks (a DVC post-checkout hook would run before the cache is shared) nor their signing.
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
 def environment_key(seeds: Sequence[int] | None = None) -> str:
@@ -62,17 +65,23 @@ def rebuild(rev: str, cwd: Path = Path(), seeds: Sequence[int] | None = None) ->
     folder = Path(tempfile.mkdtemp(prefix="dlpipe-rebuild-"))
     worktree = folder / "repo"
     try:
-        git("worktree", "add", "--detach", str(worktree), commit, cwd=cwd)
+        git(*NO_HOOKS, "worktree", "add", "--detach", str(worktree), commit, cwd=cwd)
         # This clone's cache, outputs and run-cache alike (config.local is the worktree's own).
         run_dvc("config", "--local", "cache.dir", str(cache), cwd=worktree)
         if seeds is not None:
             _set_seeds(worktree, seeds)
         print(f"{rev}: rebuilding its pipeline on this machine, in {worktree}", file=sys.stderr, flush=True)
         # --force: a revision's dvc.lock may well match its committed results, made on another machine.
-        stream_dvc("repro", "--force", cwd=worktree, to=sys.stderr)
+        # The revision's own package first on the path: the project is installed editable, pointing at this
+        # clone's src/, which would otherwise run the new code on the old revision's stages and params.
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(worktree / "src"), os.environ.get("PYTHONPATH")])),
+        }
+        stream_dvc("repro", "--force", cwd=worktree, to=sys.stderr, env=env)
         git("add", "--all", cwd=worktree)
         message = f"{rev} ({commit[:12]}) rebuilt on this machine for a review"
-        git(*IDENTITY, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", message, cwd=worktree)
+        git(*IDENTITY, *NO_HOOKS, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", message, cwd=worktree)
         rebuilt = git("rev-parse", "HEAD", cwd=worktree).strip()
         git("update-ref", ref, rebuilt, cwd=cwd)
         return rebuilt

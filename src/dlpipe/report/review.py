@@ -73,7 +73,8 @@ def _run_figures(review: Review, out: Path) -> list[str]:
         for run in t.runs:
             # A run with no finite epoch has no rows: its figure marks where it stopped.
             labels = {f"{role}: {side.label}": side for role, side in sides.items()}
-            by_rev = {label: series.get((side.label, run), []) for label, side in labels.items()}
+            # DVC names each revision's rows as it was asked for it (a rebuilt side: its commit).
+            by_rev = {label: series.get((side.rev or side.label, run), []) for label, side in labels.items()}
             stopped = {
                 label: int(side.summary[run]["diverged_at_epoch"])
                 for label, side in labels.items()

@@ -57,7 +57,7 @@ def test_readme_table_is_the_one_generated_from_the_metrics(monkeypatch):
     assert between == results_table()
 
 
-def test_the_exp_show_example_has_the_committed_results_as_main():
+def test_docs_exp_show_example_has_the_committed_results_as_main():
     # The example of `dvc exp show` in docs/experiments.md is output pasted from a real run: its `main` row must
     # be the committed results, or it shows numbers nobody gets any more.
     block = exp_show_example()
@@ -73,7 +73,7 @@ def test_the_exp_show_example_has_the_committed_results_as_main():
         assert float(cells[column]) == float(f"{committed['min_val_loss'][column.split('.', 1)[1]]:.5g}"), column
 
 
-def test_the_review_example_is_of_the_committed_results_and_says_where_they_were_made():
+def test_docs_review_example_is_of_the_committed_results_and_says_where_they_were_made():
     from dlpipe.core import environment
 
     example = review_example()

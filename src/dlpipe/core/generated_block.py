@@ -1,7 +1,7 @@
-"""Generated blocks of README.md: the text between a begin and an end marker, rewritten by a tool.
+"""Generated blocks of README.md and docs/: the text between a begin and an end marker, rewritten by a tool.
 
-The README's figures (results, benchmarks, the cold repro's breakdown) come from commands, not from
-hand edits; each command replaces only its own block and leaves the rest of the file as it was.
+Measured figures (results, benchmarks, the suite's time) come from commands, not from hand edits; each
+command replaces only its own block and leaves the rest of the file as it was.
 """
 
 from __future__ import annotations

@@ -1,16 +1,13 @@
 """DVC stage `library_versions`: the versions uv.lock pins for the libraries each group of stages computes
 with, one file per group (see dlpipe.core.versions): an upgrade reruns exactly the stages it can change."""
 
-try:
-    from dlpipe.core.errors import run_stage
-except ModuleNotFoundError:  # not the project's Python (DVC runs the first `python` on PATH): say so in one line
-    import sys
-    from pathlib import Path
+import sys
+from pathlib import Path
 
-    sys.exit(
-        f"{Path(__file__).stem}: error: this Python ({sys.executable}) does not have the project's packages; "
-        "activate the project's environment first: source .venv/bin/activate"
-    )
+# This checkout's code first: the project's editable install points at the checkout that installed it,
+# but DVC runs stages in copies too (`dvc exp run --queue`, a rebuilt revision's worktree).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from dlpipe.core.errors import run_stage
 
 
 def main() -> None:

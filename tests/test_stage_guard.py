@@ -1,4 +1,5 @@
-"""A stage run by a Python without the project's packages says how to run it, in one line, not a traceback.
+"""A stage run by a Python without the project's packages says how to run it, in one line, not a traceback;
+a stage run by the project's Python runs the code of the checkout it belongs to.
 
 DVC runs each stage's `cmd: python stages/<stage>.py` with the first `python` on PATH: without the project's
 environment activated that is another Python, whose first import of `dlpipe` fails.
@@ -54,3 +55,23 @@ def test_the_projects_own_python_gets_past_the_guard(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.startswith("check_params: error: ") and "does not have the project's packages" not in proc.stderr
+
+
+def test_a_stage_runs_the_code_of_its_own_checkout_not_the_installed_one(tmp_path):
+    # DVC runs stages in copies of the repository (`dvc exp run --queue`, a rebuilt revision's worktree),
+    # while the editable install points at the checkout that installed it: the copy's code must run.
+    import shutil
+    import sys
+
+    shutil.copytree(ROOT / "stages", tmp_path / "stages")
+    shutil.copytree(ROOT / "src" / "dlpipe", tmp_path / "src" / "dlpipe")
+    params = tmp_path / "src/dlpipe/core/params.py"
+    params.write_text(
+        params.read_text(encoding="utf-8")
+        + "\n\ndef check_params_file(*args, **kwargs):\n    raise UserError('the copy ran its own code')\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "stages/check_params.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (proc.returncode, proc.stderr) == (1, "check_params: error: the copy ran its own code\n")

@@ -228,6 +228,14 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
 
     def watched() -> object:
         # Inside the boundary: Ctrl-C while psutil loads is one line too.
+        try:
+            import psutil  # noqa: F401  (the stages' first package from PyPI)
+        except ModuleNotFoundError:
+            # DVC ran `python stages/…` with the first `python` on PATH, not the project's.
+            sys.exit(
+                f"{stage}: error: this Python ({sys.executable}) does not have the project's packages; "
+                "activate the project's environment first: source .venv/bin/activate"
+            )
         watch_parent()
         from dlpipe.core.stage_inputs import Snapshot
 

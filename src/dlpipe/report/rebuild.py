@@ -73,7 +73,7 @@ def rebuild(rev: str, cwd: Path = Path(), seeds: Sequence[int] | None = None) ->
         print(f"{rev}: rebuilding its pipeline on this machine, in {worktree}", file=sys.stderr, flush=True)
         # --force: a revision's dvc.lock may well match its committed results, made on another machine.
         # The revision's own package first on the path: the project is installed editable, pointing at this
-        # clone's src/, which would otherwise run the new code on the old revision's stages and params.
+        # clone's src/. Stages put their own src/ first themselves, but older revisions' stages do not.
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(worktree / "src"), os.environ.get("PYTHONPATH")])),

@@ -67,19 +67,7 @@ SUMMARY_STAGE = "summarize"
 PARAMS_CHECK_STAGE = "check_params"
 # Pins the versions of the computing libraries for the others (dlpipe.core.versions): the graph's source.
 VERSIONS_STAGE = "library_versions"
-# In dvc.yaml's order, which is not the order they run in: the summary comes before the stages it follows,
-# so that DVC lists its metrics file first (`dvc exp show` starts with every run's min validation loss,
-# before the training stages' environment files).
-STAGES: tuple[str, ...] = (
-    PARAMS_CHECK_STAGE,
-    SUMMARY_STAGE,
-    VERSIONS_STAGE,
-    *DATA_STAGES,
-    *(t.stage for t in TRAINING_STAGES),
-)
 RUNS: tuple[str, ...] = tuple(run for t in TRAINING_STAGES for run in t.runs)
-# What a reviewer compares first: the first column of `dvc exp show`, the sweep figure's y axis.
-PRIMARY_METRIC = "min_val_loss"
 # How figures name the loss a training stage's `loss` param selects (Keras' short and long names).
 LOSS_NAMES: dict[str, tuple[str, str]] = {
     "mae": ("MAE", "mean absolute error"),
@@ -93,14 +81,6 @@ LOSS_NAMES: dict[str, tuple[str, str]] = {
     "mean_absolute_percentage_error": ("MAPE", "mean absolute percentage error"),
     "mean_squared_logarithmic_error": ("MSLE", "mean squared logarithmic error"),
 }
-
-
-def training_stage(stage: str) -> TrainingStage:
-    """The training stage called ``stage``."""
-    for t in TRAINING_STAGES:
-        if t.stage == stage:
-            return t
-    raise KeyError(f"{stage} is not a training stage; known: {', '.join(t.stage for t in TRAINING_STAGES)}")
 
 
 def display_name(run: str) -> str:

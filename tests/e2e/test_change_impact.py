@@ -10,12 +10,12 @@ import pytest
 from dlpipe.core.registry import (
     DATA_STAGES,
     PARAMS_CHECK_STAGE,
-    STAGES,
     SUMMARY_STAGE,
     TRAINING_STAGES,
     VERSIONS_STAGE,
 )
 from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
+from tests.helpers.stages import STAGES
 
 pytestmark = pytest.mark.e2e
 

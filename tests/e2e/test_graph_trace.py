@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlpipe.core.registry import STAGES
+from tests.helpers.stages import STAGES
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

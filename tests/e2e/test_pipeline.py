@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from dlpipe.core.registry import STAGES
 from dlpipe.train.summary import read_seed_table
 from tests.e2e.conftest import DROPOUT_05, copy_clone, shares_experiment
 from tests.helpers.readme import exp_show_example
+from tests.helpers.stages import STAGES
 
 pytestmark = pytest.mark.e2e
 

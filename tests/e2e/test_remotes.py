@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dlpipe.core.registry import STAGES
 from tests.e2e.conftest import Clone
+from tests.helpers.stages import STAGES
 
 pytestmark = pytest.mark.e2e
 OUTPUTS = ("data/raw/spotify_songs.csv", "data/processed/spotify.npz", "data/models/train_dropout/dropout.keras")

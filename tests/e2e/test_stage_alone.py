@@ -16,11 +16,11 @@ import pytest
 from dlpipe.core.registry import (
     DATA_STAGES,
     PARAMS_CHECK_STAGE,
-    STAGES,
     SUMMARY_STAGE,
     TRAINING_STAGES,
     VERSIONS_STAGE,
 )
+from tests.helpers.stages import STAGES
 
 pytestmark = pytest.mark.e2e
 

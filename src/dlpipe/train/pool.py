@@ -5,7 +5,7 @@ from the job before, so where it runs does not change a bit of its result.
 
 Processes, not threads: Keras shuffles each epoch with NumPy's global random state, which threads
 would share. Each worker imports Keras once and trains one job at a time; its model goes straight to
-the stage's staging folder and its history comes back to the stage, which writes every other output.
+the stage's models folder and its history comes back to the stage, which writes every other output.
 A worker keeps out what Keras imports for other jobs (matplotlib, pandas: see configure_backend).
 Each process computes on one CPU thread (dlpipe.train.backend.XLA_CPU_THREADS), so the workers are what
 uses a second core: measured on this project's two-core machine (`python benchmarks/run.py`), a cold
@@ -153,8 +153,8 @@ def _train_in_pool(
                 f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
             ) from error
     except BaseException:
-        # A failed job or Ctrl-C: the other workers stop now, before the caller removes ``models_dir``,
-        # so that none can write a model there afterwards. Their owner's later stop finds them gone.
+        # A failed job or Ctrl-C: the other workers stop now, so that none writes a model after the
+        # stage has failed. Their owner's later stop finds them gone.
         _stop(pool)
         raise
 

@@ -149,12 +149,6 @@ def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-# DVC runs a stage's command through $SHELL (or /bin/sh). Some shells exec the command, so the
-# stage's parent is `dvc`; others stay in between (dash, Debian's /bin/sh), so `dvc` is the
-# shell's parent and the stage sees no change of its own parent when `dvc` dies.
-SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "ash", "fish", "busybox"})
-
-
 def _orphan_check(parent: int | None = None) -> Callable[[], bool]:
     """A check that tells whether the `dvc` that started this process has died.
 
@@ -169,7 +163,10 @@ def _orphan_check(parent: int | None = None) -> Callable[[], bool]:
     launcher = 0
     try:
         candidate = psutil.Process(parent)
-        if candidate.name() in SHELLS:
+        # DVC runs a stage as `$SHELL -c <cmd>` (/bin/sh where SHELL is unset). Some shells exec the
+        # command, so the stage's parent is `dvc`; others stay in between (dash, Debian's /bin/sh), so
+        # `dvc` is the shell's parent, recognised by the path DVC started it with, whatever the shell.
+        if candidate.cmdline()[:1] == [os.environ.get("SHELL") or "/bin/sh"]:
             shell, launcher = candidate, candidate.ppid()
     except psutil.Error:
         pass  # the parent is gone already: the check of our own parent sees it

@@ -15,7 +15,6 @@ def main() -> None:
 
     check_installed(DATA_VERSIONS)
     from dlpipe.core import layout
-    from dlpipe.core.atomic import atomic_path
     from dlpipe.core.params import load_params
     from dlpipe.data.raw_tables import SPOTIFY_GROUP, read_concrete, read_spotify
     from dlpipe.data.split import group_split, random_split
@@ -31,10 +30,9 @@ def main() -> None:
         layout.CONCRETE_TRAIN: c_train,
         layout.CONCRETE_VALID: c_valid,
     }
-    with atomic_path(layout.SPLIT_DIR) as tmp:
-        tmp.mkdir()
-        for path, part in parts.items():
-            part.to_csv(tmp / path.name, index=False, lineterminator="\n")
+    layout.SPLIT_DIR.mkdir(parents=True, exist_ok=True)
+    for path, part in parts.items():
+        part.to_csv(path, index=False, lineterminator="\n")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,11 @@ from dlpipe.core.errors import run_stage
 
 
 def main() -> None:
-    from dlpipe.core.atomic import atomic_path
     from dlpipe.core.layout import VERSIONS_DIR
     from dlpipe.core.versions import write_groups
 
-    with atomic_path(VERSIONS_DIR) as tmp:
-        tmp.mkdir()
-        write_groups(folder=tmp)
+    VERSIONS_DIR.mkdir(parents=True, exist_ok=True)
+    write_groups(folder=VERSIONS_DIR)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ def main() -> None:
     import pandas as pd
 
     from dlpipe.core import layout
-    from dlpipe.core.atomic import atomic_path
     from dlpipe.core.params import load_params
     from dlpipe.data.features import concrete_arrays, spotify_arrays
 
@@ -28,13 +27,12 @@ def main() -> None:
     concrete, scaler = concrete_arrays(
         read(layout.CONCRETE_TRAIN), read(layout.CONCRETE_VALID), params.preprocess.standardize_concrete
     )
-    with atomic_path(layout.PROCESSED_DIR) as tmp:
-        tmp.mkdir()
-        spotify.save(tmp / layout.SPOTIFY_ARRAYS.name)
-        concrete.save(tmp / layout.CONCRETE_ARRAYS.name)
-        joblib.dump(preprocessor, tmp / layout.SPOTIFY_PREPROCESSOR.name)
-        if scaler is not None:
-            joblib.dump(scaler, tmp / layout.CONCRETE_SCALER.name)
+    layout.PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+    spotify.save(layout.SPOTIFY_ARRAYS)
+    concrete.save(layout.CONCRETE_ARRAYS)
+    joblib.dump(preprocessor, layout.SPOTIFY_PREPROCESSOR)
+    if scaler is not None:
+        joblib.dump(scaler, layout.CONCRETE_SCALER)
 
 
 if __name__ == "__main__":

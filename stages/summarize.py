@@ -21,13 +21,12 @@ def main() -> None:
     import json
 
     from dlpipe.core import layout
-    from dlpipe.core.atomic import atomic_path
     from dlpipe.core.registry import TRAINING_STAGES
     from dlpipe.train.summary import pipeline_summary
 
     metrics = pipeline_summary([layout.PLOTS_DIR / t.stage / layout.SEEDS_TABLE for t in TRAINING_STAGES])
-    with atomic_path(layout.SUMMARY_METRICS) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    layout.METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    layout.SUMMARY_METRICS.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

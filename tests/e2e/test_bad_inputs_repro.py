@@ -192,7 +192,11 @@ CASES = [
     Case(
         "a read-only data/ folder",
         "preprocess: error: "
-        + ("Read-only file system: data; make that folder writable" if private_mounts() else "Permission denied: data"),
+        + (
+            "Read-only file system: data/processed; make that folder writable"
+            if private_mounts()
+            else "Permission denied: data/processed"
+        ),
         command=("repro", "--force", "--single-item", "preprocess"),
         breaks=no_processed_data,
         mounts="mount --bind data data && mount -o remount,bind,ro data",
@@ -200,8 +204,7 @@ CASES = [
     ),
     Case(
         "a full disk (a 64 KiB tmpfs for data/models)",
-        "train_dropout: error: No space left on device: data/models/train_dropout; "
-        "free some disk space, then run again",
+        "train_dropout: error: No space left on device: data/models/train_dropout/",
         command=("repro", "--force", "--single-item", "train_dropout"),
         mounts="mount -t tmpfs -o size=64k tmpfs data/models",
     ),

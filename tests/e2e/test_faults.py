@@ -24,7 +24,7 @@ CTRL_C_DEFAULT = [
 
 
 def leftovers(root: Path) -> list[str]:
-    """Temporary files or folders our atomic writers would leave if they failed to clean up."""
+    """Temporary files or folders (``.<name>.<random>.tmp``) left among the outputs."""
     return [str(p.relative_to(root)) for d in OUTPUT_DIRS for p in (root / d).glob(".*.tmp")]
 
 
@@ -58,7 +58,7 @@ def start_and_interrupt(clone, sig: int, whole_group: bool, shell: str, workers:
     try:
         for line in proc.stdout:
             lines.append(line)
-            if line.startswith("[dropout] epoch"):
+            if line.startswith(("[dropout] epoch", "[dropout seed ")):  # one seed, or several
                 break
         else:
             pytest.fail("training never started:\n" + "".join(lines))
@@ -106,20 +106,22 @@ def long_clone(built_clone):
         pytest.param(signal.SIGTERM, False, "/bin/sh", 2, id="SIGTERM to dvc alone, two workers"),
     ],
 )
-def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group, shell, workers):
+def test_an_interrupted_stage_stops_is_not_recorded_and_reruns(long_clone, sig, whole_group, shell, workers):
     clone = long_clone
     undisturbed = (clone.path / "plots/train_dropout/seeds.csv").read_bytes()
     code, output = start_and_interrupt(clone, sig, whole_group, shell, workers)
     assert code != 0, output
+    # DVC deleted the stage's outputs before running it; stopped during its first epoch, the stage
+    # wrote none of them (a model is written when it has trained, the rest when all have).
     metrics = clone.path / "plots/train_dropout/seeds.csv"
-    assert not metrics.exists() or metrics.read_bytes() == undisturbed
+    assert not metrics.exists()
     models = clone.path / "data/models/train_dropout"
-    assert not models.exists() or sorted(p.name for p in models.iterdir()) == ["dropout.keras", "no_dropout.keras"]
+    assert not models.exists() or list(models.iterdir()) == []
     assert leftovers(clone.path) == []
     assert "Traceback" not in output
 
     # The interrupted run was not recorded as complete, and the params of the complete build are
-    # back: DVC removed the stage's outputs before running it, so they must be rebuilt or restored.
+    # back: its outputs must be rebuilt or restored.
     assert clone.run("git", "diff", "--exit-code", "dvc.lock", check=False).returncode == 0
     clone.run("git", "checkout", "params.yaml")
     rerun = clone.dvc("repro").stdout
@@ -127,24 +129,6 @@ def test_interrupted_stage_leaves_no_partial_output(long_clone, sig, whole_group
     # either way DVC saw the stage was not complete.
     assert "Running stage 'train_dropout'" in rerun or "Stage 'train_dropout' is cached" in rerun
     assert metrics.read_bytes() == undisturbed
-
-
-def test_what_a_stage_killed_outright_left_is_removed_by_its_next_run(long_clone):
-    # SIGKILL (the OOM killer, a lost machine) runs no cleanup: the staging folder of the models stays.
-    clone = long_clone
-    code, output = start_and_interrupt(clone, signal.SIGKILL, True, "/bin/bash", 1)
-    assert code == -signal.SIGKILL, output
-    left = [p for p in leftovers(clone.path) if p.startswith("data/models/.train_dropout.")]
-    assert left, output
-    # The next run: params DVC has not run before, so that the stage runs (not restored from the run-cache).
-    params = clone.params()
-    params["train_dropout"]["epochs"] = 2
-    clone.write_params(params)
-    assert "Running stage 'train_dropout'" in clone.dvc("repro", "--single-item", "train_dropout").stdout
-    assert leftovers(clone.path) == []
-    clone.run("git", "checkout", "params.yaml")
-    clone.dvc("repro")
-    assert "Data and pipelines are up to date" in clone.dvc("status").stdout
 
 
 def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(built_clone):
@@ -175,7 +159,7 @@ def test_ctrl_c_while_a_stage_imports_its_modules_is_one_line(built_clone):
     output = [line for line in ("".join(lines) + rest).splitlines() if not line.startswith("import time:")]
     assert proc.returncode != 0
     assert "Traceback" not in "\n".join(output)
-    assert "train_dropout: interrupted; no partial output was kept" in output, "\n".join(output)
+    assert "train_dropout: interrupted" in output, "\n".join(output)
     assert leftovers(clone.path) == []
     clone.dvc("repro")
     assert "Data and pipelines are up to date" in clone.dvc("status").stdout

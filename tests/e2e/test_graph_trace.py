@@ -1,5 +1,6 @@
 """Each stage, run under a tracer, reads exactly the data files and params dvc.yaml lists for it,
-and writes only what dvc.yaml declares as its outputs (through atomic renames).
+and writes exactly what dvc.yaml declares as its outputs: every file it leaves (written in place or renamed
+into place) is in one of them, and each of them gets a file.
 
 The tracer (tests/helpers/trace_stage.py) records files through Python's audit hooks and params
 through a read-recording view of params.yaml, so the lists come from what the code does.
@@ -54,31 +55,17 @@ def declared_outputs(spec: dict) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else e for e in entries]
 
 
-def in_staging_folder(path: str) -> bool:
-    """Inside one of the temporary ``.<name>.<random>.tmp`` folders of dlpipe.core.atomic."""
-    return any(part.startswith(".") and part.endswith(".tmp") for part in path.split("/")[:-1])
-
-
-def is_write_probe(path: str) -> bool:
-    """One of the probe files a training stage writes and removes in each output folder (atomic.check_writable)."""
-    name = path.rsplit("/", 1)[-1]
-    return name.startswith(".write-probe.") and name.endswith(".tmp")
-
-
 def check(stage: str, spec: dict, params: dict, trace: dict) -> list[str]:
     """Every mismatch between what the stage did and what dvc.yaml declares, one line each."""
     problems = []
     data_deps = [d for d in spec.get("deps", []) if not d.endswith(".py")]
     outputs = declared_outputs(spec)
-    # An old output renamed aside into a staging folder, to be deleted once the new one is in, is
-    # not a write.
-    renames = [(src, dst) for src, dst in trace["renames"] if not in_staging_folder(dst)]
-    staged = [src for src, _ in renames]
-    # Reads of files the stage wrote itself (in its staging folders) are not inputs.
+    # Reads of files the stage wrote itself (to check them, say) are not inputs.
+    written = [*trace["writes"], *(src for src, _ in trace["renames"])]
     reads = [
         r
         for r in trace["reads"]
-        if not r.endswith(".py") and r not in NOT_DATA and not any(under(r, s) for s in staged)
+        if not r.endswith(".py") and r not in NOT_DATA and not any(under(r, w) for w in written)
     ]
     for r in reads:
         if not any(under(r, d) for d in data_deps):
@@ -86,16 +73,12 @@ def check(stage: str, spec: dict, params: dict, trace: dict) -> list[str]:
     for d in data_deps:
         if not any(under(r, d) for r in reads):
             problems.append(f"{stage} lists {d} in deps but never reads it")
-    for w in trace["writes"]:
-        if is_write_probe(w):  # created and removed before training, to find an unwritable folder at once
-            continue
-        if not any(under(w, s) for s in staged):
-            problems.append(f"{stage} writes {w} in place (not through a temporary file renamed onto it)")
-    for _, dst in renames:
-        if not any(under(dst, o) for o in outputs):
-            problems.append(f"{stage} writes {dst} but dvc.yaml does not declare it among its outputs")
+    # What it wrote and removed again (a probe, a temporary download) is not an output.
+    for path in trace["left"]:
+        if not any(under(path, o) for o in outputs):
+            problems.append(f"{stage} writes {path} but dvc.yaml does not declare it among its outputs")
     for o in outputs:
-        if not any(under(dst, o) for _, dst in renames):
+        if not any(under(path, o) for path in trace["left"]):
             problems.append(f"{stage} declares output {o} but never writes it")
 
     existing = leaves(params)
@@ -123,23 +106,27 @@ def test_every_stage_reads_and_writes_exactly_what_dvc_yaml_declares(built_clone
     for stage in STAGES:
         found = trace(clone, stage, tmp_path)
         spec = dvc_yaml["stages"][stage]
-        assert found["renames"] or not declared_outputs(spec), f"{stage}: the tracer saw no output written"
+        assert found["left"] or not declared_outputs(spec), f"{stage}: the tracer saw no output written"
         problems += check(stage, spec, params, found)
     assert not problems, "\n".join(problems)
 
 
 def test_the_check_names_an_undeclared_input_and_param():
-    spec = {"deps": ["stages/x.py"], "params": ["a"], "outs": ["out"]}
+    spec = {"deps": ["stages/x.py"], "params": ["a"], "outs": ["out", "plot.csv", "never"]}
     params = {"a": 1, "b": {"c": 2, "d": 3}}
     found = {
-        "reads": ["data/in.csv", "stages/x.py", ".out.x.tmp/out/part", "params.yaml"],
-        "writes": [".out.x.tmp/out/part", "stray.txt"],
-        "renames": [["out", ".out.x.tmp/out.old"], [".out.x.tmp/out", "out"]],
+        "reads": ["data/in.csv", "stages/x.py", "out/part", ".probe.tmp", "params.yaml"],
+        # out/part in place (and read back), plot.csv through a temporary name, stray.txt undeclared,
+        # .probe.tmp written and removed
+        "writes": ["out/part", ".plot.csv.x1y2.tmp/plot.csv", "stray.txt", ".probe.tmp"],
+        "renames": [[".plot.csv.x1y2.tmp/plot.csv", "plot.csv"]],
+        "left": ["out/part", "plot.csv", "stray.txt"],
         "params": ["b.c"],
     }
     assert check("x", spec, params, found) == [
         "x reads data/in.csv but dvc.yaml does not list it in deps",
-        "x writes stray.txt in place (not through a temporary file renamed onto it)",
+        "x writes stray.txt but dvc.yaml does not declare it among its outputs",
+        "x declares output never but never writes it",
         "x reads param b.c but dvc.yaml does not list it under params",
         "x lists param a (through dvc.yaml params) but never reads it",
     ]

@@ -1,4 +1,5 @@
-"""Run one stage's ``main()`` and record what it touches: params keys, files read, files written.
+"""Run one stage's ``main()`` and record what it touches: params keys, files read, files written, and which
+of those written (in place or by a rename) are still there when it ends (not a probe or a temporary download).
 
     python tests/helpers/trace_stage.py stages/<stage>.py OUT.json
 
@@ -98,6 +99,7 @@ def main() -> None:
         "reads": sorted(reads),
         "writes": sorted(writes),
         "renames": renames,
+        "left": sorted(path for path in {*writes, *(dst for _, dst in renames)} if os.path.isfile(path)),
         "params": sorted(params_read),
     }
     out.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -1,116 +1,82 @@
-"""Write outputs so that a reader sees the old version or the new one — never half of either.
+"""Replace a tool's own output whole, so that a reader sees the old version or the new one; check a folder
+can be written before long work.
 
-An output is written under a temporary name next to its target, flushed to disk (every file and
-folder fsynced), and renamed onto the target. A folder cannot be renamed onto an existing folder,
-so the old one is renamed aside, the new one renamed in, and only then is the old one deleted. The
-two renames run with SIGINT and SIGTERM deferred, so an interrupt cannot fall between them; if the
-second rename fails, the old folder is put back.
+For what is read outside DVC while a tool runs or after it failed: the README's generated blocks, the page of
+plots_page, the figures of spec_figures, the ``--out`` folders of review and sweep_collect. DVC's stages write
+their outputs in place: DVC deletes a stage's outputs before it runs the stage and records in dvc.lock only a
+stage that finished, so a temporary name would protect nothing there.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
-import signal
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-_DEFERRED = (signal.SIGINT, signal.SIGTERM)
 _DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
-# The random part of a name from tempfile.mkdtemp: 8 of these characters.
-_RANDOM_PART = "[a-z0-9_]{8}"
 # A probe writes one block: a disk with no block left refuses it.
 _PROBE_BYTES = 4096
 
 
+def _flush_files(path: Path) -> None:
+    """fsync a file, or every file under a folder: the data is on disk before the name points at it.
+
+    Without it, a power cut just after the rename can leave the name on a file with no data (an empty
+    README.md, which also holds the user's own text). The folders are not fsynced: a rename lost in a
+    crash leaves the old version, which a reader may see anyway.
+    """
+    files = [path] if path.is_file() else [Path(root, name) for root, _, names in os.walk(path) for name in names]
+    for file in files:
+        if not file.is_symlink():
+            fd = os.open(file, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
 @contextmanager
-def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block has run, then handle them as usual (once each).
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; on success move it onto ``target``.
 
-    For a few instructions that must not be cut in two. Python handles signals in the main thread
-    only, so elsewhere this does nothing.
+    Works for a file or a folder written at the yielded path: a folder is replaced by moving the old one
+    aside first. On any exception (Ctrl-C too, even between those two renames) the temporary path is
+    removed and ``target`` is as it was.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum)) for sig in _DEFERRED}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-        for sig in dict.fromkeys(received):
-            signal.raise_signal(sig)  # now handled by the restored handler
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_tree(path: Path) -> None:
-    """Flush a file, or every file and folder under a folder, to disk (symlinks are not followed)."""
-    if path.is_symlink():
-        return
-    if path.is_dir():
-        for folder, dirs, files in os.walk(path):
-            for name in files:
-                if not os.path.islink(os.path.join(folder, name)):
-                    _fsync(Path(folder, name))
-            for name in dirs:
-                _fsync(Path(folder, name))
-    _fsync(path)
-
-
-def _swap(staged: Path, target: Path, aside: Path) -> None:
-    if target.is_dir() and not target.is_symlink():
-        os.replace(target, aside)
-        try:
-            os.replace(staged, target)
-        except BaseException:
-            os.replace(aside, target)
-            raise
-    else:
-        os.replace(staged, target)
-
-
-def _staging_name(target: Path) -> re.Pattern[str]:
-    """The names of :func:`atomic_path`'s temporary folders for ``target``, in ``target``'s folder."""
-    return re.compile(re.escape(f".{target.name}.") + _RANDOM_PART + re.escape(".tmp"))
-
-
-def leftovers(target: str | os.PathLike[str]) -> list[Path]:
-    """The temporary folders :func:`atomic_path` left beside ``target`` when its process was killed
-    outright (SIGKILL, a power cut): only its own names for this target, never anything else."""
     target = Path(target)
-    if not target.parent.is_dir():
-        return []
-    pattern = _staging_name(target)
-    return sorted(p for p in target.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
-
-
-def remove_leftovers(target: str | os.PathLike[str]) -> None:
-    """Delete the temporary folders a killed writer of ``target`` left (see :func:`leftovers`).
-
-    For a writer that is the only one of ``target`` (a DVC stage: DVC locks the repository while it
-    runs one): another process writing the same target now would lose its temporary folder.
-    """
-    for folder in leftovers(target):
-        shutil.rmtree(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:  # a read-only or full folder: name it, not the random name
+        raise type(exc)(exc.errno, exc.strerror, str(target.parent)) from None
+    staged, aside = tmp / target.name, tmp / f"{target.name}.old"
+    try:
+        try:
+            yield staged
+        except OSError as exc:
+            # A full disk often surfaces in a library's write() that knows no path: say what was written.
+            if exc.filename is None and exc.errno in _DISK_ERRORS:
+                exc.filename = str(target)
+            raise
+        if not staged.exists():
+            raise RuntimeError(f"nothing was written to {staged}")
+        _flush_files(staged)
+        if target.is_dir() and not target.is_symlink():
+            os.replace(target, aside)
+        os.replace(staged, target)
+    finally:
+        if aside.exists() and not target.exists():  # stopped between the two renames
+            os.replace(aside, target)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_writable(folders: Iterable[str | os.PathLike[str]]) -> None:
-    """Check that a file can be created and written in each of ``folders``, creating them as
-    :func:`atomic_path` would; the folders it created and its probe file are removed again.
+    """Check that a file can be created and written in each of ``folders``, creating them if needed;
+    the folders it created and its probe file are removed again.
 
     Raises the OSError of the first that cannot (read-only, no permission, disk full, a file in the
     way), naming that folder: for a command to find it before its long work rather than after.
@@ -133,37 +99,3 @@ def check_writable(folders: Iterable[str | os.PathLike[str]]) -> None:
             for made in created:  # deepest first
                 with suppress(OSError):
                     made.rmdir()
-
-
-@contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; rename it onto ``target`` on success.
-
-    Works for a file or a directory written at the yielded path. On any exception
-    (including KeyboardInterrupt) the temporary path is removed and ``target`` is untouched.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    except OSError as exc:  # a read-only or full folder: name it, not the random name
-        raise type(exc)(exc.errno, exc.strerror, str(target.parent)) from None
-    staged = tmp / target.name
-    try:
-        try:
-            yield staged
-        except OSError as exc:
-            # A full disk often surfaces in a library's write() that knows no path: say what was written.
-            if exc.filename is None and exc.errno in _DISK_ERRORS:
-                exc.filename = str(target)
-            raise
-        if not staged.exists():
-            raise RuntimeError(f"nothing was written to {staged}")
-        _sync_tree(staged)
-        with deferred_signals():
-            _swap(staged, target, aside=tmp / f"{target.name}.old")
-        _fsync(target.parent)
-    finally:
-        # Deferred too: an interrupt here would leave part of the temporary folder behind.
-        with deferred_signals():
-            shutil.rmtree(tmp, ignore_errors=True)

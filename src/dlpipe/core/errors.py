@@ -20,7 +20,7 @@ from typing import NoReturn
 
 DEBUG_VARIABLE = "DLPIPE_DEBUG"
 BUG_HINT = f"this is a bug, run with {DEBUG_VARIABLE}=1 and report it"
-INTERRUPTED = "interrupted; no partial output was kept"
+INTERRUPTED = "interrupted"
 
 _OS_HINTS = {
     errno.ENOSPC: "free some disk space, then run again",
@@ -145,14 +145,8 @@ def run_cli(command: str, main: Callable[[], object]) -> None:
 
 def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
     # SIGTERM kills Python without unwinding; turning it into KeyboardInterrupt runs the
-    # `finally` blocks that remove half-written temp files.
+    # `finally` blocks that stop the training workers, and ends in the one line.
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-# DVC runs a stage's command through $SHELL (or /bin/sh). Some shells exec the command, so the
-# stage's parent is `dvc`; others stay in between (dash, Debian's /bin/sh), so `dvc` is the
-# shell's parent and the stage sees no change of its own parent when `dvc` dies.
-SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "ash", "fish", "busybox"})
 
 
 def _orphan_check(parent: int | None = None) -> Callable[[], bool]:
@@ -169,7 +163,10 @@ def _orphan_check(parent: int | None = None) -> Callable[[], bool]:
     launcher = 0
     try:
         candidate = psutil.Process(parent)
-        if candidate.name() in SHELLS:
+        # DVC runs a stage as `$SHELL -c <cmd>` (/bin/sh where SHELL is unset). Some shells exec the
+        # command, so the stage's parent is `dvc`; others stay in between (dash, Debian's /bin/sh), so
+        # `dvc` is the shell's parent, recognised by the path DVC started it with, whatever the shell.
+        if candidate.cmdline()[:1] == [os.environ.get("SHELL") or "/bin/sh"]:
             shell, launcher = candidate, candidate.ppid()
     except psutil.Error:
         pass  # the parent is gone already: the check of our own parent sees it
@@ -211,15 +208,15 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
     """Run a DVC stage's ``main`` inside the same boundary as ``run_cli``.
 
     Only stages, whose parent is `dvc`: SIGTERM is turned into KeyboardInterrupt (so ``finally``
-    blocks remove temporary files), and the stage stops when the `dvc` that started it dies (its
+    blocks stop the training workers), and the stage stops when the `dvc` that started it dies (its
     parent, or the parent of the shell DVC ran it through). Call it before the stage's heavy
     imports (do them inside ``main``), so that Ctrl-C during them is one line too.
 
     At its end the stage checks that the params and files dvc.yaml declares for it are those it started
     with (:class:`dlpipe.core.stage_inputs.Snapshot`): otherwise it fails before DVC records anything.
 
-    The process ends with ``os._exit`` as soon as ``main`` has returned (its outputs are written,
-    fsynced and renamed by then), skipping the interpreter's teardown: ≈1 s of freeing the XLA
+    The process ends with ``os._exit`` as soon as ``main`` has returned (its outputs are written and
+    closed by then), skipping the interpreter's teardown: ≈1 s of freeing the XLA
     runtime in a Keras process, 0.5-1.4 s of freeing modules in one that imported scikit-learn
     (`python benchmarks/repro_breakdown.py`, column *exit*). ``fast_exit=False`` is for tests
     that call it in their own process.

@@ -1,17 +1,15 @@
 """Bring a public file to disk, from the network or from a local mirror folder.
 
 Network downloads survive a flaky connection: a timeout on every read, a few retries with
-exponential backoff, resumption of a cut transfer with an HTTP Range request (or a restart when
-the server ignores it, or resumes at another byte than asked), a length check against
-Content-Length, and a refusal of HTML pages served in place of data. Every failure ends in one
-line that says what happened and what to do.
+exponential backoff (each from the first byte: the files are a few megabytes), a length check
+against Content-Length, and a refusal of HTML pages served in place of data. Every failure ends in
+one line that says what happened and what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
-import re
 import shutil
 import socket
 import time
@@ -29,7 +27,6 @@ MIRROR_HINT = (
 )
 _CHUNK = 1 << 20
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<?xml")
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-\d+/(?:\d+|\*)")
 
 
 class _Retryable(Exception):
@@ -54,25 +51,12 @@ def _looks_like_html(first_bytes: bytes) -> bool:
     return first_bytes.lstrip().lower().startswith(_HTML_STARTS)
 
 
-def _range_start(content_range: str | None) -> int | None:
-    """The first byte a 206 reply holds, from its Content-Range header (None if absent or unreadable)."""
-    found = _CONTENT_RANGE.fullmatch((content_range or "").strip())
-    return int(found.group(1)) if found else None
-
-
 def _attempt(url: str, dest: Path, timeout: float, progress: Callable[[int, int | None], None] | None) -> None:
-    """One try: resume ``dest`` if it holds a partial transfer, else start afresh."""
-    have = dest.stat().st_size if dest.exists() else 0
-    headers = {"User-Agent": "dlpipe-fetch", "Accept-Encoding": "identity"}
-    if have:
-        headers["Range"] = f"bytes={have}-"
-    request = urllib.request.Request(url, headers=headers)
+    """One try, writing ``dest`` from the first byte."""
+    request = urllib.request.Request(url, headers={"User-Agent": "dlpipe-fetch", "Accept-Encoding": "identity"})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # the partial file is already complete, or longer than the file
-            dest.unlink()
-            raise _Retryable(f"HTTP 416 when resuming at byte {have}") from None
         if exc.code >= 500 or exc.code in (408, 429):
             raise _Retryable(f"HTTP {exc.code} {exc.reason}") from None
         hint = "check the URL in params.yaml" if exc.code in (401, 403, 404, 410) else MIRROR_HINT
@@ -93,25 +77,13 @@ def _attempt(url: str, dest: Path, timeout: float, progress: Callable[[int, int 
         raise _Retryable(f"{type(exc).__name__}: {exc}") from None
 
     with response:
-        header = response.headers.get("Content-Range")
-        if response.status == 206 and _range_start(header) != have:
-            # These bytes would not continue the partial file: throw it away, start afresh next time.
-            dest.unlink(missing_ok=True)
-            raise _Retryable(
-                f"the server sent the wrong part of the file (asked for bytes {have}-, "
-                f"got Content-Range: {header or 'none'})"
-            )
-        resumed = response.status == 206 and have > 0
-        if not resumed:
-            have = 0
         length = response.headers.get("Content-Length")
-        total = have + int(length) if length and length.isdigit() else None
-        mode = "ab" if resumed else "wb"
-        got = have
-        with dest.open(mode) as out:
+        total = int(length) if length and length.isdigit() else None
+        got = 0
+        with dest.open("wb") as out:
             first = True
             while chunk := _read(response, got):
-                if first and not resumed and _looks_like_html(chunk[:512]):
+                if first and _looks_like_html(chunk[:512]):
                     raise UserError(
                         f"download of {url} failed: the server sent an HTML page, not the data file "
                         f"(a login, error or moved page?); check the URL in params.yaml or {MIRROR_HINT}"
@@ -145,8 +117,7 @@ def http_download(
 ) -> None:
     """Download ``url`` to ``dest`` with retries; raise UserError when it cannot be done.
 
-    ``dest`` should be a temporary path: on failure it may hold a partial file that the caller
-    throws away with the rest of its staging folder.
+    ``dest`` should be a temporary path: on failure it may hold a partial file.
     """
     last = ""
     for attempt in range(retries + 1):

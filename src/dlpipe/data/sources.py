@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,6 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError
 from dlpipe.core.params import Sources
 from dlpipe.core.progress_mode import Mode
@@ -69,7 +69,7 @@ def fetch_sources(
     progress: Mode = "auto",
 ) -> None:
     """Write ``out_dir/spotify_songs.csv`` (the verified bytes) and ``out_dir/concrete.csv``
-    (the verified table with the Kaggle column names). All or nothing.
+    (the verified table with the Kaggle column names); nothing is written unless both are verified.
 
     ``stream`` gets one line per download and a byte bar while downloading; None is silent.
     ``progress`` (DLPIPE_PROGRESS) chooses: ``auto`` shows the bar on a terminal only, ``bar``
@@ -80,11 +80,12 @@ def fetch_sources(
         stream = None
     bar = None if progress == "lines" or mirror else stream
     spotify_src, concrete_src = sources.spotify, sources.concrete
-    with atomic_path(out_dir) as tmp:
-        tmp.mkdir()
-        where = f"FETCH_MIRROR={mirror}" if mirror else "the network"
-
-        spotify = tmp / "spotify_songs.csv"
+    where = f"FETCH_MIRROR={mirror}" if mirror else "the network"
+    # Both files are brought and checked beside out_dir, and moved in once both are verified: a file that
+    # failed its check never sits under its name.
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent) as folder:
+        spotify = Path(folder, "spotify_songs.csv")
         if stream:
             print(f"fetch: spotify from {where}", file=stream, flush=True)
         with _download_bar(bar, spotify.name, always=progress == "bar") as update:
@@ -99,7 +100,7 @@ def fetch_sources(
         read_spotify(spotify, spotify_src.rows, _origin(spotify_src.url, mirror))
 
         # Kept apart from the outputs: the source may itself be called concrete.csv.
-        download = tmp / ".download" / file_name(concrete_src.url)
+        download = Path(folder, "download", file_name(concrete_src.url))
         download.parent.mkdir()
         if stream:
             print(f"fetch: concrete from {where}", file=stream, flush=True)
@@ -114,5 +115,7 @@ def fetch_sources(
                 f"concrete.fingerprint {concrete_src.fingerprint} in sources.yaml; "
                 "the cells differ from the expected table"
             )
-        table.to_csv(tmp / "concrete.csv", index=False, lineterminator="\n", float_format="%.17g")
-        shutil.rmtree(download.parent)
+        table.to_csv(Path(folder, "concrete.csv"), index=False, lineterminator="\n", float_format="%.17g")
+        out_dir.mkdir(exist_ok=True)
+        for name in ("spotify_songs.csv", "concrete.csv"):
+            os.replace(Path(folder, name), out_dir / name)

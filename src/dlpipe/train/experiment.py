@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
-from dlpipe.core.atomic import atomic_path
 from dlpipe.core.layout import Outputs
 from dlpipe.core.params import TrainParams
 from dlpipe.core.registry import display_name, loss_label
@@ -43,8 +42,10 @@ def run_experiment(
     trained in. The per-seed table holds every seed's summary; the curves are the run's own
     (one seed) or the mean and standard deviation over the seeds.
 
-    Nothing is written until every run has finished, and each file is written atomically, so
-    an interrupted stage leaves no partial output. ``progress`` shows each run as it trains;
+    Each model is written when it has trained (its folder made then), the curves, table and figure once
+    every run has;
+    all in place (DVC deletes the stage's outputs before running it and records only a finished
+    stage). ``progress`` shows each run as it trains;
     ``report`` gets the end-of-stage summary table. ``workers`` > 1 trains up to that many
     models at a time in worker processes, with the same results (:mod:`dlpipe.train.pool`);
     ``pool``, workers the caller has already started, is used instead.
@@ -62,9 +63,7 @@ def run_experiment(
         for name, variant in runs.items()
         for seed in seeds
     ]
-    with atomic_path(outputs.models_dir) as tmp:
-        tmp.mkdir()
-        trained = train_jobs(jobs, arrays, train, tmp, workers=workers, progress=progress, pool=pool)
+    trained = train_jobs(jobs, arrays, train, outputs.models_dir, workers=workers, progress=progress, pool=pool)
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     for job, history in zip(jobs, trained, strict=True):
         histories[job.run][job.seed] = history_frame(history)
@@ -72,15 +71,13 @@ def run_experiment(
     summaries = {name: aggregate(seeds_of_run) for name, seeds_of_run in per_seed.items()}
     curves = {name: mean_history(by_seed) for name, by_seed in histories.items()}
 
+    outputs.plots_dir.mkdir(parents=True, exist_ok=True)
     for name, curve in curves.items():
-        with atomic_path(outputs.curve_file(name)) as tmp:
-            curve.to_csv(tmp, index=False, lineterminator="\n", float_format="%.9g")
+        curve.to_csv(outputs.curve_file(name), index=False, lineterminator="\n", float_format="%.9g")
     diverged_at = {name: int(s["diverged_at_epoch"]) for name, s in summaries.items() if "diverged_at_epoch" in s}
     lines = [Curves(display_name(name), curve, diverged_at.get(name)) for name, curve in curves.items()]
-    with atomic_path(outputs.figure_file) as tmp:
-        plot_loss_curves(lines, title, loss_label(train.loss), tmp)
-    with atomic_path(outputs.seeds_file) as tmp:
-        write_seed_table(per_seed, tmp)
+    plot_loss_curves(lines, title, loss_label(train.loss), outputs.figure_file)
+    write_seed_table(per_seed, outputs.seeds_file)
     if report is not None:
         print(f"\n{title}\n{summary_table(summaries)}\n", file=report, flush=True)
     return summaries

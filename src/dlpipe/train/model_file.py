@@ -58,8 +58,16 @@ def normalise_archive(raw: Path, dest: Path) -> None:
 
 
 def save_model(model: keras.Model, path: Path) -> None:
-    """Write ``model`` to ``path`` (a `.keras` file) reproducibly: same weights, same bytes."""
-    with tempfile.TemporaryDirectory(prefix=".keras-save-", dir=path.parent) as tmp:
-        raw = Path(tmp) / path.name
-        model.save(raw)
-        normalise_archive(raw, path)
+    """Write ``model`` to ``path`` (a `.keras` file, its folder made if needed) reproducibly: same weights,
+    same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".keras-save-", dir=path.parent) as tmp:
+            raw = Path(tmp) / path.name
+            model.save(raw)
+            normalise_archive(raw, path)
+    except OSError as exc:
+        # A full disk surfaces in h5py's or zipfile's write(), which knows no path: say which model.
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise

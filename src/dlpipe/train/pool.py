@@ -5,7 +5,7 @@ from the job before, so where it runs does not change a bit of its result.
 
 Processes, not threads: Keras shuffles each epoch with NumPy's global random state, which threads
 would share. Each worker imports Keras once and trains one job at a time; its model goes straight to
-the stage's staging folder and its history comes back to the stage, which writes every other output.
+the stage's models folder and its history comes back to the stage, which writes every other output.
 A worker keeps out what Keras imports for other jobs (matplotlib, pandas: see configure_backend).
 Each process computes on one CPU thread (dlpipe.train.backend.XLA_CPU_THREADS), so the workers are what
 uses a second core: measured on this project's two-core machine (`python benchmarks/run.py`), a cold
@@ -110,6 +110,7 @@ def training_workers(count: int, progress: Progress) -> Iterator[ProcessPoolExec
     # A pool of concurrent.futures, not multiprocessing.Pool: a worker that dies (killed, out of
     # memory, a failed start) breaks the pool with an error instead of leaving its job waiting for
     # ever. spawn: a fresh interpreter, never a copy of this one's threads and half-imported modules.
+    before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(
         count,
         mp_context=multiprocessing.get_context("spawn"),
@@ -132,31 +133,27 @@ def training_workers(count: int, progress: Progress) -> Iterator[ProcessPoolExec
         yield pool
     finally:
         # Also on success: the workers are idle, and their interpreter's teardown would only add time.
-        _stop(pool)
+        # The pool's processes are the children multiprocessing started since it was made.
+        _stop(pool, [p for p in multiprocessing.active_children() if p not in before])
 
 
 def _train_in_pool(
     pool: ProcessPoolExecutor, jobs: Sequence[Job], arrays: Arrays, train: TrainParams, models_dir: Path
 ) -> list[History]:
-    # Every worker is already running (training_workers started them): no process starts here.
+    # Every worker is already running (training_workers started them): no process starts here. A failed
+    # job or Ctrl-C ends the wait at once; training_workers then stops the other workers.
     try:
-        try:
-            # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
-            futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
-            wait(futures, return_when=FIRST_EXCEPTION)
-            for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()  # type: ignore[misc]
-            return [future.result() for future in futures]
-        except BrokenProcessPool as error:
-            raise UserError(
-                f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
-            ) from error
-    except BaseException:
-        # A failed job or Ctrl-C: the other workers stop now, before the caller removes ``models_dir``,
-        # so that none can write a model there afterwards. Their owner's later stop finds them gone.
-        _stop(pool)
-        raise
+        # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
+        futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+    except BrokenProcessPool as error:
+        raise UserError(
+            f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
+        ) from error
 
 
 WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"
@@ -174,12 +171,11 @@ def _unblock_sigint(blocked: bool) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    # The executor has no public way to stop a running job before Python 3.14 (terminate_workers);
-    # its processes are taken before shutdown() forgets them. Terminated first, then a shutdown
-    # that waits: its queues are closed before the stage's os._exit, else multiprocessing's
-    # resource tracker reports their semaphores as leaked.
-    processes = list((pool._processes or {}).values())
+def _stop(pool: ProcessPoolExecutor, processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    # The executor has no public way to stop a running job before Python 3.14 (terminate_workers):
+    # its ``processes`` are terminated first, then a shutdown that waits: its queues are closed
+    # before the stage's os._exit, else multiprocessing's resource tracker reports their semaphores
+    # as leaked.
     for process in processes:
         process.terminate()
     pool.shutdown(wait=True, cancel_futures=True)

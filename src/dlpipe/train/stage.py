@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpipe.core import environment, layout
-from dlpipe.core.atomic import atomic_path, check_writable, remove_leftovers
+from dlpipe.core.atomic import check_writable
 from dlpipe.core.errors import UserError
 from dlpipe.core.layout import Outputs
 from dlpipe.core.params import Params, TrainParams
@@ -46,13 +46,9 @@ def worker_count(environ: Mapping[str, str]) -> int:
 
 
 def prepare_outputs(outputs: Outputs, runs: Iterable[str]) -> None:
-    """Before any training: remove what a killed run of this stage left (its own temporary folders),
-    then check that every output folder can be written, so that a read-only folder or a full disk is
-    found at once rather than after all the training (an OSError naming the folder)."""
-    files = outputs.files(runs)
-    for target in files:
-        remove_leftovers(target)
-    check_writable(dict.fromkeys(target.parent for target in files))
+    """Before any training: check that every output folder can be written, so that a read-only folder
+    or a full disk is found at once rather than after all the training (an OSError naming the folder)."""
+    check_writable(dict.fromkeys(target.parent for target in outputs.files(runs)))
 
 
 def train_stage(
@@ -98,6 +94,5 @@ def train_stage(
             workers=count,
             pool=pool,
         )
-    with atomic_path(outputs.environment_file) as tmp:
-        environment.write(tmp, environment.describe_here(params.keras_backend))
+    environment.write(outputs.environment_file, environment.describe_here(params.keras_backend))
     return summaries

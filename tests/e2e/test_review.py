@@ -8,7 +8,6 @@ import shutil
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -172,8 +171,8 @@ THREE_SEEDS = "seeds=[0,1,2]"
 
 @shares_experiment(THREE_SEEDS)
 def test_three_seeds_through_every_documented_command(built_template, experiment, tmp_path):
-    """seeds=[0,1,2] through the pipeline, dvc's diffs, the results table, the review, the plots page and
-    the spec figures: every one shows means with their spread and counts as counts."""
+    """seeds=[0,1,2] through the pipeline, dvc's diffs, the results table, the review, and the plots page with
+    its images: every one shows means with their spread and counts as counts."""
     one_seed = read_seed_table(built_template.path / "plots/train_dropout/seeds.csv")
     run = experiment(THREE_SEEDS)
     clone, out = copy_clone(run.clone, tmp_path / "clone"), run.output  # a copy: this test commits in it
@@ -230,18 +229,13 @@ def test_three_seeds_through_every_documented_command(built_template, experiment
     ), report
 
     page = tmp_path / "page"
-    clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(page))
+    written = clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(page)).stdout
     html = (page / "index.html").read_text()
     assert html.count("dropout.csv::val_loss") >= 2 * 3 and "HEAD" in html  # both revisions, 3 epochs each
-    figures = clone.run(
-        sys.executable, "-m", "dlpipe.report.spec_figures", "--out", str(tmp_path / "figs")
-    ).stdout.split()
-    assert sorted(Path(f).name for f in figures) == [
-        "batchnorm_loss.png",
-        "batchnorm_loss.svg",
-        "dropout_loss.png",
-        "dropout_loss.svg",
-    ]
+    # The same charts as images beside the page, every file printed, the page first.
+    names = ["index.html", "dropout_loss.svg", "dropout_loss.png", "batchnorm_loss.svg", "batchnorm_loss.png"]
+    assert written.split() == [str(page / name) for name in names]
+    assert all((page / name).read_bytes().startswith(PNG) for name in names if name.endswith(".png"))
 
 
 def test_queued_sweep_runs_and_is_reported(built_clone):

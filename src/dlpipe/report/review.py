@@ -23,9 +23,9 @@ from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.tool_output import check_output_folder, output_folder
 from dlpipe.report import review_report, sweep
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
+from dlpipe.report.plots_page import write_images
 from dlpipe.report.rebuild import rebuild
 from dlpipe.report.review_data import Side, gather
-from dlpipe.report.spec_figures import render_spec_figures
 
 TOOL = "review"
 
@@ -65,7 +65,7 @@ def write_report(
     found = sweep.load_sweep(sweep_param, review.new.params, cwd) if sweep_param else None
     with output_folder(out, TOOL) as tmp:
         figures = ["As `dvc plots diff` draws them:", ""]
-        figures += [f"![{p.stem}]({p.name})" for p in render_spec_figures(specs, tmp) if p.suffix == ".png"]
+        figures += [f"![{p.stem}]({p.name})" for p in write_images(specs, tmp) if p.suffix == ".png"]
         extra: list[str] = []
         if found is not None:
             figure = f"sweep-{sweep_param}.png" if found.points else None

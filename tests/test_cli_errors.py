@@ -359,7 +359,6 @@ ENTRY_POINTS = [
         "metrics/summary.json not found: run `dvc repro` first",
     ),
     ("plots_page", ["-m", "dlpipe.report.plots_page"], None, "no dvc.yaml in"),
-    ("spec_figures", ["-m", "dlpipe.report.spec_figures", "--out", "figures"], None, "no dvc.yaml in"),
     ("notebook_baseline", ["benchmarks/notebook_baseline.py", "--data", "nowhere"], None, "--data nowhere is not"),
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "jax"], None, "params.yaml not found"),
     ("pipeline_fits", ["benchmarks/pipeline_fits.py", "--backend", "tensorflow", "--xla-threads", "2"], None, "--xla"),

@@ -1,23 +1,38 @@
-"""The offline plots page: DVC's specs (top-level plots only), the JavaScript inlined, written atomically."""
+"""DVC's charts without network: the offline page (DVC's specs, top-level plots only, the JavaScript inlined)
+and the same charts as SVG and PNG images that show what the spec says, all in one folder written whole."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import struct
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import vl_convert
 
 from dlpipe.core.errors import UserError
+from dlpipe.core.tool_output import MARKER
 from dlpipe.report import plots_page
 from dlpipe.report.dvc_specs import VEGA_LITE_SCHEMA, PlotSpecs, select_top_level, top_level_plot_ids
-from dlpipe.report.plots_page import build_page, javascript_bundle, licence_notice, revision_label, write_page
+from dlpipe.report.plots_page import (
+    PNG_SCALE,
+    build_page,
+    file_stems,
+    javascript_bundle,
+    licence_notice,
+    revision_label,
+    write_images,
+)
 from tests.helpers.vega_specs import V5, dvc_answer, line_spec
 
 TITLE = "Loss curves: workspace vs main (abc1234)"
+SVG = "{http://www.w3.org/2000/svg}"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +44,22 @@ def bundle() -> str:
 def page(bundle: str) -> str:
     specs = {"dropout_loss": line_spec("a </script><b>title"), "plots/x.csv": line_spec("b")}
     return build_page(specs, TITLE, "from `dvc plots diff main --json`", bundle, licence_notice())
+
+
+def texts_of(root: ET.Element, css_class: str) -> list[str]:
+    """The text of every <text> under groups whose class list holds ``css_class``."""
+    groups = [g for g in root.iter(f"{SVG}g") if css_class in g.get("class", "").split()]
+    return [t.text or "" for g in groups for t in g.iter(f"{SVG}text")]
+
+
+def line_paths(root: ET.Element) -> list[ET.Element]:
+    groups = [g for g in root.iter(f"{SVG}g") if "mark-line" in g.get("class", "").split()]
+    return [p for g in groups for p in g.iter(f"{SVG}path")]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
 
 
 def inline_specs(page: str) -> list[dict]:
@@ -128,44 +159,72 @@ def test_top_level_plot_ids_are_read_from_dvc_yaml(tmp_path: Path):
         top_level_plot_ids(tmp_path / "elsewhere" / "dvc.yaml")
 
 
-def test_the_page_is_written_whole_and_other_files_are_kept(tmp_path: Path):
-    out = tmp_path / "site"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    (out / "index.html").write_text("old page")
-    assert write_page("<html>new</html>", out) == out / "index.html"
-    assert (out / "index.html").read_text() == "<html>new</html>"
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "keep.txt"]  # no temporary left
+@dataclasses.dataclass
+class FakeDvc:
+    """What make_page asks DVC, and the top-level plots DVC answers with."""
+
+    asked: list[str | None] = dataclasses.field(default_factory=list)
+    plots: list[str] = dataclasses.field(default_factory=lambda: ["dropout_loss", "batchnorm_loss"])
 
 
-def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    def fail(*_args: object, **_kwargs: object) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Path, "write_text", fail)
-    with pytest.raises(OSError, match="disk full"):
-        write_page("<html></html>", tmp_path / "new" / "site")
-    assert not (tmp_path / "new" / "site").exists()
-    (tmp_path / "file").touch()
-    with pytest.raises(UserError, match="is not a folder"):
-        write_page("<html></html>", tmp_path / "file")
-
-
-def test_make_page_titles_the_page_with_the_revisions_dvc_returned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    asked: list[str | None] = []
+@pytest.fixture
+def fake_dvc(monkeypatch: pytest.MonkeyPatch) -> FakeDvc:
+    """make_page with DVC's answer made up, a stub JavaScript bundle, and no git."""
+    dvc = FakeDvc()
 
     def fake_load_specs(rev: str | None, repo: Path) -> PlotSpecs:
-        asked.append(rev)
-        return PlotSpecs({"dropout_loss": line_spec()}, ["workspace", "main"], ["main: b.csv: missing"])
+        dvc.asked.append(rev)
+        return PlotSpecs({plot_id: line_spec(plot_id) for plot_id in dvc.plots}, ["workspace", "main"], ["main: x"])
 
     monkeypatch.setattr(plots_page, "load_specs", fake_load_specs)
     monkeypatch.setattr(plots_page, "revision_label", lambda rev, repo: "main (abc1234)" if rev == "main" else rev)
     monkeypatch.setattr(plots_page, "javascript_bundle", lambda: "window.vegaEmbed = () => {};")
-    written = plots_page.make_page("main", tmp_path / "out")
-    html = written.read_text()
-    assert asked == ["main"] and written == tmp_path / "out" / "index.html"
+    return dvc
+
+
+def test_make_page_writes_the_page_and_each_charts_images_titled_with_dvcs_revisions(tmp_path: Path, fake_dvc):
+    out = tmp_path / "out"
+    written = plots_page.make_page("main", out)
+    assert fake_dvc.asked == ["main"]
+    names = ["index.html", "dropout_loss.svg", "dropout_loss.png", "batchnorm_loss.svg", "batchnorm_loss.png"]
+    assert written == [out / name for name in names]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, MARKER])  # nothing else, no temporary
+    html = (out / "index.html").read_text()
     assert f"<title>{TITLE}</title>" in html and "dvc plots diff main --json" in html
-    assert inline_specs(html) == [line_spec()]
+    assert inline_specs(html) == [line_spec("dropout_loss"), line_spec("batchnorm_loss")]
+    assert texts_of(ET.parse(out / "batchnorm_loss.svg").getroot(), "role-title-text") == ["batchnorm_loss"]
+
+
+def test_make_page_replaces_its_own_output_whole_and_nothing_else(tmp_path: Path, fake_dvc):
+    out = tmp_path / "out"
+    plots_page.make_page("main", out)
+    fake_dvc.plots.remove("batchnorm_loss")  # a plot gone from dvc.yaml: its images go with the old output
+    plots_page.make_page("main", out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [MARKER, "index.html", "dropout_loss.png", "dropout_loss.svg"]
+    )
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match=r"--out .*mine holds files plots_page did not write \(notes\.txt\)"):
+        plots_page.make_page("main", mine)
+    assert fake_dvc.asked == ["main", "main"]  # refused before DVC is asked
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "mine"
+
+
+def test_a_chart_that_cannot_be_rendered_leaves_the_folder_as_it_was(tmp_path: Path, fake_dvc, monkeypatch):
+    out = tmp_path / "out"
+    plots_page.make_page("main", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    broken = PlotSpecs({"good": line_spec(), "broken": {**line_spec(), "mark": "no-such-mark"}}, ["workspace"])
+    monkeypatch.setattr(plots_page, "load_specs", lambda rev, repo: broken)
+    with pytest.raises(UserError) as error:
+        plots_page.make_page(None, out)
+    assert str(error.value).startswith("broken: vl-convert could not render the spec:")
+    assert "\n" not in str(error.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staged folder left
 
 
 def test_revision_labels_carry_the_short_commit(tmp_path: Path):
@@ -202,3 +261,124 @@ def test_cli_options_are_exclusive(capsys: pytest.CaptureFixture[str]):
     assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err
     args = plots_page.parse_args([])
     assert (args.rev, args.workspace_only, args.out) == ("main", False, Path("dvc_plots_offline"))
+
+
+# The still images.
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    out = tmp_path_factory.mktemp("figures")
+    specs = {
+        "dropout_loss": line_spec("Dropout: loss curves"),
+        "plots/train/three.csv": line_spec("three lines", ("a", "b", "c")),
+    }
+    return out, write_images(specs, out)
+
+
+def test_each_spec_gives_an_svg_and_a_png_in_order(figures: tuple[Path, list[Path]]):
+    out, written = figures
+    assert written == [
+        out / "dropout_loss.svg",
+        out / "dropout_loss.png",
+        out / "plots_train_three.csv.svg",
+        out / "plots_train_three.csv.png",
+    ]
+    assert sorted(out.iterdir()) == sorted(written)  # no temporary file left
+
+
+def test_the_svg_draws_the_lines_titles_and_axes(figures: tuple[Path, list[Path]]):
+    out, _ = figures
+    for stem, title, n_lines in (
+        ("dropout_loss", "Dropout: loss curves", 2),
+        ("plots_train_three.csv", "three lines", 3),
+    ):
+        root = ET.parse(out / f"{stem}.svg").getroot()
+        assert root.tag == f"{SVG}svg"
+        paths = line_paths(root)
+        assert len(paths) == n_lines
+        assert all(p.get("d", "").startswith("M") and p.get("d").count("L") == 2 for p in paths)  # 3 epochs
+        assert texts_of(root, "role-axis-title") == ["epoch", "loss"]
+        assert texts_of(root, "role-title-text") == [title]
+        assert len(texts_of(root, "role-legend-label")) == n_lines
+
+
+def test_the_png_is_a_png_at_twice_the_svg_size(figures: tuple[Path, list[Path]]):
+    out, _ = figures
+    root = ET.parse(out / "dropout_loss.svg").getroot()
+    width, height = int(float(root.get("width"))), int(float(root.get("height")))
+    assert png_size((out / "dropout_loss.png").read_bytes()) == (width * PNG_SCALE, height * PNG_SCALE)
+    assert (out / "dropout_loss.png").stat().st_size > 5_000  # drawn, not an empty canvas
+
+
+def test_ids_that_give_the_same_file_name_are_an_error_before_anything_is_drawn(tmp_path: Path):
+    with pytest.raises(UserError, match="same file name: a_b"):
+        write_images({"a/b": line_spec(), "a b": line_spec()}, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("plot_id", "stem"),
+    [
+        ("dropout_loss", "dropout_loss"),
+        ("plots/train_dropout/dropout.csv", "plots_train_dropout_dropout.csv"),
+        ("../x", "x"),
+        ("///", "plot"),
+    ],
+)
+def test_file_stems_are_safe_file_names(plot_id: str, stem: str):
+    assert file_stems([plot_id]) == [stem]
+
+
+def dvc_filled_curves(runs: dict[str, tuple[list[float], list[float]]]) -> dict:
+    """The project's ``loss_curves`` template filled by DVC's own renderer with the rows `dvc plots show`
+    gives a top-level plot of two files and two fields (values as strings, one row per series and epoch)."""
+    from dvc_render import VegaRenderer
+
+    rows, sources = [], []
+    for run, (loss, val_loss) in runs.items():
+        for field, values in (("loss", loss), ("val_loss", val_loss)):
+            sources.append({"filename": f"{run}.csv", "field": field})
+            rows += [
+                {"epoch": str(e), "loss": str(loss[e - 1]), "val_loss": str(val_loss[e - 1]), "rev": "workspace"}
+                | {"dvc_inferred_y_value": str(v), "filename": f"{run}.csv", "field": field}
+                for e, v in enumerate(values, start=1)
+            ]
+    renderer = VegaRenderer(
+        rows,
+        "dropout_loss",
+        template="loss_curves",
+        template_dir=str(Path(__file__).resolve().parents[1] / ".dvc" / "plots"),
+        title="Spotify popularity",
+        x="epoch",
+        y="dvc_inferred_y_value",
+        x_label="epoch",
+        y_label="loss (mae)",
+        anchors_y_definitions=sources,
+    )
+    return renderer.get_filled_template()
+
+
+def test_dvc_s_curves_in_a_still_figure_are_in_the_notebooks_words_without_the_spike(tmp_path: Path):
+    spike = ([0.43, 0.25, 0.22, 0.2, 0.195, 0.19, 0.189, 0.188, 0.187], [0.21, 0.205, 0.2, 0.196] + [0.194] * 5)
+    flat = ([0.28, 0.2, 0.19, 0.185, 0.18, 0.175, 0.172, 0.17, 0.168], [0.208, 0.2, 0.198] + [0.2] * 6)
+    spec = dvc_filled_curves({"dropout": spike, "no_dropout": flat})
+    write_images({"dropout_loss": spec}, tmp_path)
+    root = ET.parse(tmp_path / "dropout_loss.svg").getroot()
+    # One panel per run, headed in the notebook's words; train/validation and the revision in the legend.
+    assert texts_of(root, "role-column-header") == ["Dropout", "no Dropout"]
+    assert texts_of(root, "role-legend-label") == ["workspace", "train", "validation"]
+    assert texts_of(root, "role-title-subtitle") == ["off the axes: epochs 1–2 (up to 0.43)"]
+    # The y axis spans the epochs after the spike: 0.168 to 0.205, not up to 0.43.
+    y_labels = [float(t) for t in texts_of(root, "role-axis-label") if t.startswith("0.")]
+    assert max(y_labels) < 0.25 and min(y_labels) <= 0.17
+    assert len(line_paths(root)) == 4  # two runs, train and validation
+
+
+def test_a_chart_without_a_spike_is_rendered_as_dvc_gave_it(tmp_path: Path):
+    steady = ([float(v) for v in range(40, 4, -3)], [float(v) + 1 for v in range(40, 4, -3)])
+    spec = dvc_filled_curves({"batchnorm": steady})
+    write_images({"batchnorm_loss": spec}, tmp_path)
+    root = ET.parse(tmp_path / "batchnorm_loss.svg").getroot()
+    assert texts_of(root, "role-title-subtitle") == []
+    assert max(float(t) for t in texts_of(root, "role-axis-label") if t.replace(".", "").isdigit()) >= 40

@@ -78,8 +78,8 @@ REPORT = """\
 |---|---|---|---|---|---|---|
 | train_dropout | dropout | min_val_loss | 0.1918 | 0.1901 | -0.0017 | better |
 
-![train_dropout dropout: train and validation loss, origin/main vs workspace](train_dropout-dropout.png)
 ![dropout_loss](dropout_loss.png)
+![batchnorm_loss: train and validation loss, origin/main vs workspace](batchnorm_loss.png)
 ![badge](https://img.shields.io/badge/dvc-3-blue)
 
 ### Does Dropout reduce overfitting here?
@@ -194,10 +194,10 @@ def test_a_personal_token_finds_the_comment_its_user_wrote(github, tmp_path):
 
 def test_local_images_become_lines_that_point_to_the_artifact():
     body = comment_body(REPORT, FIGURES)
-    assert "](train_dropout-dropout.png)" not in body and "](dropout_loss.png)" not in body
+    assert "](batchnorm_loss.png)" not in body and "](dropout_loss.png)" not in body
     assert (
-        "*Figure: train_dropout dropout: train and validation loss, origin/main vs workspace* "
-        f"(`train_dropout-dropout.png` in the [`review` artifact]({FIGURES}))"
+        "*Figure: batchnorm_loss: train and validation loss, origin/main vs workspace* "
+        f"(`batchnorm_loss.png` in the [`review` artifact]({FIGURES}))"
     ) in body
     assert f"*Figure: dropout_loss* (`dropout_loss.png` in the [`review` artifact]({FIGURES}))" in body
     assert "![badge](https://img.shields.io/badge/dvc-3-blue)" in body  # on the web already: kept

@@ -294,6 +294,21 @@ def test_the_report_leads_with_the_answer_and_says_how_it_judges():
     assert "paired t-test" in text and "sign test" in text and "*not better* when more seeds diverged" in text
 
 
+def test_the_loss_curves_say_which_seeds_diverged_where_the_charts_only_end():
+    text = markdown(review(one_seed(), three_seeds()), ["![dropout_loss](dropout_loss.png)"])
+    curves = text.split("## Loss curves", 1)[1]
+    named = [line for line in curves.splitlines() if line.startswith("- ")]
+    # Only the run with a diverged seed, both revisions with their seeds and epochs; then DVC's charts.
+    assert named == [
+        "- `no_batchnorm`: `main` 1 of 1 seed (seed 0 at epoch 1); "
+        "`workspace` 3 of 3 seeds (seed 0 at epoch 1, seed 1 at epoch 1, seed 2 at epoch 4)"
+    ]
+    assert curves.index("no_batchnorm") < curves.index("![dropout_loss](dropout_loss.png)")
+    runs = {**one_seed(), "no_batchnorm": [seed(3.5, 0.2, 30)]}
+    text = markdown(review(runs, runs), ["![dropout_loss](dropout_loss.png)"])
+    assert "Diverged seeds" not in text and text.endswith("## Loss curves\n\n![dropout_loss](dropout_loss.png)\n")
+
+
 def test_the_answers_and_the_rows_share_the_reports_family_of_tests():
     text = markdown(review(three_seeds(), three_seeds(shift=-0.02)), [])
     tests = int(re.search(r"Holm's adjustment over the (\d+) tests of this report", text).group(1))

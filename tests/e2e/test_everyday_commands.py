@@ -45,6 +45,7 @@ def test_the_readmes_everyday_commands_run_as_written_after_the_activation(built
     # What the README's comments say they write.
     assert (clone / "review/report.md").is_file()
     assert (clone / "dvc_plots_offline/index.html").is_file()
+    assert (clone / "dvc_plots_offline/dropout_loss.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_without_the_activation_a_stage_says_how_to_run_it(built_clone, tmp_path):

@@ -8,7 +8,6 @@ import shutil
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -75,21 +74,17 @@ def test_review_report_of_two_commits(two_commits):
     row = f"| dropout | min_val_loss | {o:.4f} (1 seed) | {n:.4f} (1 seed) | {n - o:+.4f} | noise unknown (1 seed"
     assert row in report
     assert "min_val_loss of no_dropout" in report.split("Unchanged (same values, seed for seed): ")[1]
+    # The figures are DVC's own charts of the top-level plots (as SVG too), each with both revisions.
     figures = sorted(p.name for p in (clone.path / "review").glob("*.png"))
-    assert figures == [
-        "batchnorm_loss.png",
-        "dropout_loss.png",
-        "train_batchnorm-batchnorm.png",
-        "train_batchnorm-no_batchnorm.png",
-        "train_dropout-dropout.png",
-        "train_dropout-no_dropout.png",
-    ]
-    # DVC's own charts, as SVG too: both revisions are in the dropout chart.
-    svg = (clone.path / "review/dropout_loss.svg").read_text()
-    assert "HEAD~1" in svg and "HEAD" in svg
-    assert all((clone.path / "review" / f).read_bytes().startswith(PNG) for f in figures)
+    assert figures == ["batchnorm_loss.png", "dropout_loss.png"]
     for f in figures:
-        assert f"]({f})" in report
+        svg = (clone.path / "review" / f).with_suffix(".svg").read_text()
+        assert ">HEAD~1</text>" in svg and ">HEAD</text>" in svg, f
+        assert (clone.path / "review" / f).read_bytes().startswith(PNG) and f"]({f})" in report
+    # What the charts cannot show, the report says: every run with a diverged seed, in either revision.
+    curves = report.split("## Loss curves", 1)[1]
+    named = sorted(line.split("`")[1] for line in curves.splitlines() if line.startswith("- `"))
+    assert named == sorted(run for run in new if new[run].get("diverged") or old[run].get("diverged")), curves
     gap_d, gap_b = new["dropout"]["overfitting_gap"], new["no_dropout"]["overfitting_gap"]
     if gap_d == gap_b:  # possible in 3 tiny epochs: both minima at the last epoch
         assert "- `HEAD`, 1 seed: **No difference.** Overfitting gap" in report
@@ -176,8 +171,8 @@ THREE_SEEDS = "seeds=[0,1,2]"
 
 @shares_experiment(THREE_SEEDS)
 def test_three_seeds_through_every_documented_command(built_template, experiment, tmp_path):
-    """seeds=[0,1,2] through the pipeline, dvc's diffs, the results table, the review, the plots page and
-    the spec figures: every one shows means with their spread and counts as counts."""
+    """seeds=[0,1,2] through the pipeline, dvc's diffs, the results table, the review, and the plots page with
+    its images: every one shows means with their spread and counts as counts."""
     one_seed = read_seed_table(built_template.path / "plots/train_dropout/seeds.csv")
     run = experiment(THREE_SEEDS)
     clone, out = copy_clone(run.clone, tmp_path / "clone"), run.output  # a copy: this test commits in it
@@ -234,18 +229,13 @@ def test_three_seeds_through_every_documented_command(built_template, experiment
     ), report
 
     page = tmp_path / "page"
-    clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(page))
+    written = clone.run(sys.executable, "-m", "dlpipe.report.plots_page", "--rev", "HEAD", "--out", str(page)).stdout
     html = (page / "index.html").read_text()
     assert html.count("dropout.csv::val_loss") >= 2 * 3 and "HEAD" in html  # both revisions, 3 epochs each
-    figures = clone.run(
-        sys.executable, "-m", "dlpipe.report.spec_figures", "--out", str(tmp_path / "figs")
-    ).stdout.split()
-    assert sorted(Path(f).name for f in figures) == [
-        "batchnorm_loss.png",
-        "batchnorm_loss.svg",
-        "dropout_loss.png",
-        "dropout_loss.svg",
-    ]
+    # The same charts as images beside the page, every file printed, the page first.
+    names = ["index.html", "dropout_loss.svg", "dropout_loss.png", "batchnorm_loss.svg", "batchnorm_loss.png"]
+    assert written.split() == [str(page / name) for name in names]
+    assert all((page / name).read_bytes().startswith(PNG) for name in names if name.endswith(".png"))
 
 
 def test_queued_sweep_runs_and_is_reported(built_clone):

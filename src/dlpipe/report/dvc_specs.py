@@ -1,20 +1,28 @@
-"""The Vega-Lite specs of the top-level plots in dvc.yaml, exactly as DVC builds them.
+"""The Vega-Lite specs of the top-level plots in dvc.yaml, exactly as DVC builds them, and what a still image
+of one changes.
 
 DVC does the work (template, data of every revision, one colour per revision); we only ask it for
 the result as JSON (`dvc plots diff REV --json`, or `dvc plots show --json` for the workspace alone)
 and keep the plots declared under the top-level ``plots:`` of dvc.yaml, because DVC also renders
 every stage-level plot file (each CSV on its own, the PNGs) and those do not belong on our pages.
+A still image cannot be zoomed: :func:`for_a_still_image` focuses its y axis as the stages' own figures do
+and heads each run's panel in the notebook's words.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from dlpipe.core.errors import UserError
+from dlpipe.core.registry import RUNS, display_name
 from dlpipe.report.dvc_cli import WORKSPACE, dvc_json
+from dlpipe.train.figures import cut_off, focus_range
 
 # DVC's templates declare Vega-Lite v5; vl-convert bundles Vega-Lite 6, and vega-embed logs a version
 # warning for a v5 spec. The templates use nothing that changed between the two.
@@ -110,3 +118,72 @@ def load_specs(rev: str | None = None, repo: Path = Path(".")) -> PlotSpecs:
             why = next((w for w in found.warnings if w.startswith(f"{wanted}:")), "its plot files are missing or empty")
             raise UserError(f"{wanted} has no data for the top-level plots {', '.join(ids)}: {why}")
     return found
+
+
+def _series(spec: dict) -> list[tuple[list[float], list[float]]]:
+    """(epochs, values) of each line of a DVC plot of several files and fields (rows carry ``filename::field``
+    and ``dvc_inferred_y_value``), and the edges of its ±std band when the rows have one."""
+    lines: dict[tuple[str, str], list[tuple[float, float, float | None]]] = defaultdict(list)
+    for row in (spec.get("data") or {}).get("values") or []:
+        source, value = row.get("filename::field"), row.get("dvc_inferred_y_value")
+        if source is None or value in (None, "") or row.get("epoch") in (None, ""):
+            continue
+        std = row.get(f"{source.split('::')[-1]}_std")
+        lines[(row.get("rev", ""), source)].append((float(row["epoch"]), float(value), float(std) if std else None))
+    series = []
+    for points in lines.values():
+        epochs = [e for e, _, _ in points]
+        series.append((epochs, [v for _, v, _ in points]))
+        if all(s is not None for _, _, s in points):
+            series += [(epochs, [v - s for _, v, s in points]), (epochs, [v + s for _, v, s in points])]
+    return series
+
+
+def _y_encodings(spec: dict) -> list[dict]:
+    found = [d for c, d in (spec.get("encoding") or {}).items() if c == "y" and isinstance(d, dict)]
+    for inner in [*spec.get("layer", []), *([spec["spec"]] if isinstance(spec.get("spec"), dict) else [])]:
+        found += _y_encodings(inner)
+    return found
+
+
+def _clip_marks(spec: dict) -> None:
+    if "mark" in spec:
+        spec["mark"] = {"type": spec["mark"]} if isinstance(spec["mark"], str) else spec["mark"]
+        spec["mark"]["clip"] = True
+    for inner in [*spec.get("layer", []), *([spec["spec"]] if isinstance(spec.get("spec"), dict) else [])]:
+        _clip_marks(inner)
+
+
+def focused(spec: dict) -> dict:
+    """``spec`` with its y axis on the later epochs when the first ones' spike would squeeze the curves
+    (:func:`dlpipe.train.figures.focus_range`), the marks clipped to it and the subtitle saying what is cut
+    off; unchanged otherwise (a chart that is not a loss-curve plot of DVC's, or no spike)."""
+    series = _series(spec)
+    limits = focus_range(series) if series else None
+    if limits is None:
+        return spec
+    spec = copy.deepcopy(spec)
+    for encoding in _y_encodings(spec):
+        encoding["scale"] = {**encoding.get("scale", {}), "domain": list(limits), "zero": False}
+    _clip_marks(spec)
+    title = spec.get("title")
+    title = dict(title) if isinstance(title, dict) else {"text": title or ""}
+    title["subtitle"] = cut_off(series, *limits) or ""
+    spec["title"] = title
+    return spec
+
+
+def in_notebook_words(spec: dict) -> dict:
+    """``spec`` with the panel of each run (a facet on the ``run`` field, as in the project's ``loss_curves``
+    template) headed by its display name: ``Dropout`` for ``dropout``."""
+    column = (spec.get("facet") or {}).get("column")
+    if not isinstance(column, dict) or column.get("field") != "run":
+        return spec
+    names = ", ".join(f"{json.dumps(run)}: {json.dumps(display_name(run))}" for run in RUNS)
+    header = {**column.get("header", {}), "labelExpr": f"({{{names}}})[datum.value] || datum.value"}
+    return {**spec, "facet": {**spec["facet"], "column": {**column, "header": header}}}
+
+
+def for_a_still_image(spec: dict) -> dict:
+    """``spec`` as a still image shows it: :func:`focused`, :func:`in_notebook_words`, Vega-Lite v6."""
+    return as_vega_lite_v6(in_notebook_words(focused(spec)))

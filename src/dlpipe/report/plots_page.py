@@ -1,10 +1,15 @@
-"""An offline page of the loss curves: DVC's own Vega-Lite specs, with vega, vega-lite and vega-embed inlined.
+"""DVC's own charts of the loss curves without network: an offline page, and the same charts as images.
 
 `dvc plots show` / `dvc plots diff` write a page that loads its JavaScript from a CDN, so it is blank
-without network. This page holds the same specs (asked from DVC as JSON, top-level plots only) and the
-JavaScript bundle of the PyPI package vl-convert-python, so it works from a file with no network at all.
+without network, and draw no image of a Vega-Lite plot. This asks DVC for the same specs as JSON
+(top-level plots only) and writes, in one folder: ``index.html``, with the JavaScript bundle of the PyPI
+package vl-convert-python inlined, so it works from a file with no network at all; and each chart as PNG
+and SVG, rendered by vl-convert without a browser, for places without JavaScript (the review report,
+pull requests). A still image cannot be zoomed: when the first epochs' spike would squeeze the curves,
+its y axis shows the later epochs (the rule of the stages' own figures,
+:func:`dlpipe.train.figures.focus_range`) and its subtitle says what is cut off.
 
-python -m dlpipe.report.plots_page                    # workspace vs main     -> dvc_plots_offline/index.html
+python -m dlpipe.report.plots_page                    # workspace vs main     -> dvc_plots_offline/
 python -m dlpipe.report.plots_page --rev HEAD~1       # workspace vs another revision
 python -m dlpipe.report.plots_page --workspace-only   # the workspace alone
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import shutil
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -23,11 +28,14 @@ from string import Template
 
 import vl_convert
 
-from dlpipe.core.atomic import atomic_path
 from dlpipe.core.errors import UserError, run_cli
-from dlpipe.report.dvc_specs import WORKSPACE, load_specs
+from dlpipe.core.tool_output import check_output_folder, output_folder
+from dlpipe.report.dvc_specs import WORKSPACE, for_a_still_image, load_specs
 
+TOOL = "plots_page"
 DEFAULT_OUT = Path("dvc_plots_offline")
+# Twice the spec's pixel size: sharp on high-density screens and in printed reports.
+PNG_SCALE = 2.0
 
 # BSD-3-Clause asks that redistributed binaries carry the notice; the page is what gets passed around.
 NOTICE = Template("""\
@@ -157,50 +165,58 @@ def revision_label(rev: str, repo: Path = Path(".")) -> str:
     """``rev`` with its short commit id when it names one (``main (4f37dcc)``); ``workspace`` as is."""
     if rev == WORKSPACE:
         return rev
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "--verify", "--quiet", f"{rev}^{{commit}}"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = ["git", "rev-parse", "--short", "--verify", "--quiet", f"{rev}^{{commit}}"]
+    proc = subprocess.run(command, cwd=repo, capture_output=True, text=True, check=False)
     short = proc.stdout.strip() if proc.returncode == 0 else ""
     return f"{rev} ({short})" if short and not short.startswith(rev) else rev
 
 
-def page_title(labels: list[str]) -> str:
-    """The title and heading: which revisions the page compares."""
-    return "Loss curves: " + " vs ".join(labels)
+def file_stems(plot_ids: list[str]) -> list[str]:
+    """A file name (without suffix) for each plot id: ``plots/a.csv`` -> ``plots_a.csv``, characters other than
+    letters, digits, ``.``, ``_`` and ``-`` replaced by ``_``; UserError when two ids give the same one."""
+    stems = [re.sub(r"[^A-Za-z0-9._-]+", "_", plot_id).strip("._") or "plot" for plot_id in plot_ids]
+    clashes = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if clashes:
+        raise UserError(f"plot ids give the same file name: {', '.join(clashes)}")
+    return stems
 
 
-def write_page(page: str, out_dir: Path) -> Path:
-    """Write ``page`` to ``out_dir/index.html`` through a temporary file; return that path.
-
-    Only index.html is replaced, never the folder: ``--out`` may point at a folder holding other files.
-    """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"{out_dir} exists and is not a folder")
-    created = not out_dir.exists()
-    target = out_dir / "index.html"
+def _render(plot_id: str, spec: dict) -> tuple[str, bytes]:
+    spec = for_a_still_image(spec)
     try:
-        with atomic_path(target) as staged:
-            staged.write_text(page, encoding="utf-8")
-    except BaseException:
-        if created:
-            shutil.rmtree(out_dir, ignore_errors=True)
-        raise
-    return target
+        return vl_convert.vegalite_to_svg(spec), vl_convert.vegalite_to_png(spec, scale=PNG_SCALE)
+    except ValueError as exc:
+        # vl-convert's message is a JavaScript stack trace; its first two lines say what went wrong.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()][:2]
+        raise UserError(f"{plot_id}: vl-convert could not render the spec: {' '.join(lines)}") from exc
 
 
-def make_page(rev: str | None, out_dir: Path, repo: Path = Path(".")) -> Path:
-    """Ask DVC for the top-level plots (workspace vs ``rev``, or the workspace when None), write the page.
-
-    Everything is gathered before anything is written, so a failure leaves ``out_dir`` as it was.
+def write_images(specs: dict[str, dict], folder: Path) -> list[Path]:
+    """Render each Vega-Lite spec (plot id -> spec, data inlined, as :func:`load_specs` gives them) as a still
+    image to ``folder/<stem>.svg`` and ``.png`` (twice the spec's size; stems by :func:`file_stems`); return
+    the paths, ``[a.svg, a.png, b.svg, ...]``. ``folder`` is being written by the caller
+    (:func:`dlpipe.core.tool_output.output_folder`); a spec vl-convert cannot render is a UserError.
     """
+    stems = file_stems(list(specs))
+    rendered = [_render(plot_id, spec) for plot_id, spec in specs.items()]
+    for stem, (svg, png) in zip(stems, rendered, strict=True):
+        (folder / f"{stem}.svg").write_text(svg, encoding="utf-8")
+        (folder / f"{stem}.png").write_bytes(png)
+    return [folder / f"{stem}{suffix}" for stem in stems for suffix in (".svg", ".png")]
+
+
+def make_page(rev: str | None, out_dir: Path, repo: Path = Path(".")) -> list[Path]:
+    """Ask DVC for the top-level plots (workspace vs ``rev``, or the workspace when None); write the page
+    and the images in ``out_dir``; return the paths written, ``index.html`` first.
+
+    ``out_dir`` is replaced whole, all or nothing, and only when it is new, empty or holds nothing but this
+    tool's earlier output (:mod:`dlpipe.core.tool_output`): a failure leaves it as it was.
+    """
+    check_output_folder(out_dir, TOOL)  # before asking DVC
     found = load_specs(rev, repo)
     for warning in found.warnings:
-        print(f"plots_page: warning: {warning}", file=sys.stderr)
-    title = page_title([revision_label(r, repo) for r in found.revisions])
+        print(f"{TOOL}: warning: {warning}", file=sys.stderr)
+    title = "Loss curves: " + " vs ".join(revision_label(r, repo) for r in found.revisions)
     command = "dvc plots show --json" if rev is None else f"dvc plots diff {rev} --json"
     source = (
         f"Top-level plots of dvc.yaml, as `{command}` gives them. vega {vl_convert.get_vega_version()}, "
@@ -208,7 +224,10 @@ def make_page(rev: str | None, out_dir: Path, repo: Path = Path(".")) -> Path:
         "this page needs no network."
     )
     page = build_page(found.specs, title, source, javascript_bundle(), licence_notice())
-    return write_page(page, out_dir)
+    with output_folder(out_dir, TOOL) as tmp:
+        (tmp / "index.html").write_text(page, encoding="utf-8")
+        images = write_images(found.specs, tmp)
+    return [out_dir / "index.html", *(out_dir / p.name for p in images)]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -217,19 +236,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--rev", default="main", help="revision to compare the workspace with (default: main)")
     which.add_argument("--workspace-only", action="store_true", help="the workspace alone, no comparison")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"folder for index.html (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one error line and exit 1 on bad input (unknown revision, no plots)."""
+    """Entry point: print the files written, one a line; one error line and exit 1 on bad input (unknown
+    revision, no plots, an --out holding other files)."""
     args = parse_args(argv)
 
     def work() -> None:
-        written = make_page(None if args.workspace_only else args.rev, args.out)
-        print(written)
+        for path in make_page(None if args.workspace_only else args.rev, args.out):
+            print(path)
 
-    run_cli("plots_page", work)
+    run_cli(TOOL, work)
 
 
 if __name__ == "__main__":

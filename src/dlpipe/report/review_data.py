@@ -87,7 +87,7 @@ class Side:
 
 @dataclass(frozen=True)
 class Review:
-    """Both sides of a review, what changed in params, and DVC's plots answer (curves and specs)."""
+    """Both sides of a review, what changed in params, and DVC's plots answer (its charts' specs)."""
 
     old: Side
     new: Side
@@ -177,13 +177,3 @@ def gather(old: str, new: str | None = None, cwd: Path = Path()) -> Review:
         param_changes=param_changes(old_params, new_params),
         plots=dvc_json("plots", "diff", *_revs(old, new), cwd=cwd),
     )
-
-
-def curves(plots: Mapping[str, Any], plot_id: str) -> dict[tuple[str, str], list[dict]]:
-    """The rows of each (revision, run) curve of the top-level plot ``plot_id`` in DVC's plots answer."""
-    series: dict[tuple[str, str], dict[int, dict]] = {}
-    for entry in plots.get("data", {}).get(plot_id, []):
-        for row in entry.get("content", {}).get("data", {}).get("values", []):
-            run = row["filename::field"].split("::")[0].removesuffix(".csv")
-            series.setdefault((row["rev"], run), {})[int(float(row["epoch"]))] = row
-    return {key: [rows[e] for e in sorted(rows)] for key, rows in series.items()}

@@ -1,5 +1,6 @@
 """The review report's Markdown: what changed, the notebook's two questions answered for each revision,
-the metrics that changed with verdicts that know their noise, then the figures.
+the metrics that changed with verdicts that know their noise, then the loss curves: which seeds diverged,
+and the figures.
 
 Every value is compared seed by seed (both sides train the same seeds), divergence is a result of its
 own (``diverged_seeds``), and all the tested comparisons of one report, the answers' included, are judged
@@ -23,6 +24,7 @@ from dlpipe.report.review_text import (
     SeedKey,
     Verdicts,
     cap_reason,
+    diverged_lines,
     diverged_share,
     in_seed_order,
     judged,
@@ -247,7 +249,7 @@ def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) 
         lines.append("None: every metric of every run is the same, seed for seed.")
     if unchanged:
         lines += ["", f"Unchanged (same values, seed for seed): {', '.join(unchanged)}."]
-    lines += ["", "## Loss curves", "", *figures]
+    lines += ["", "## Loss curves", "", *diverged_lines(review), *figures]
     if extra:
         lines += ["", *extra]
     return "\n".join(lines) + "\n"

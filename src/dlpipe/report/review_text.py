@@ -1,5 +1,6 @@
 """How the review reads a run's values: over how many seeds of how many, divergence seed by seed, and
-when a *better* is capped because more seeds diverged. Shared by the answers and the metric rows."""
+when a *better* is capped because more seeds diverged. Shared by the answers, the metric rows and the
+loss curves' section."""
 
 from __future__ import annotations
 
@@ -61,6 +62,24 @@ def divergence_text(side: Side, run: str) -> str:
     states = side.divergence(run)
     named = [f"{seed_name(s)} at epoch {states[s]}" for s in in_seed_order(states) if states[s] is not None]
     return f"{head} ({', '.join(named)})" if named else head
+
+
+def diverged_lines(review: Review) -> list[str]:
+    """Markdown lines naming each run with a diverged seed in either revision, with how many of its seeds
+    diverged there and at which epochs: what DVC's charts cannot show (a curve only ends, or is missing)."""
+    lines = []
+    for t in TRAINING_STAGES:
+        for run in t.runs:
+            sides = [side for side in (review.old, review.new) if side.has(run)]
+            if any(side.diverged_count(run) for side in sides):
+                lines.append(f"- `{run}`: " + "; ".join(f"`{s.label}` {divergence_text(s, run)}" for s in sides))
+    if not lines:
+        return []
+    lead = (
+        "Diverged seeds (the charts draw, per epoch, the mean over the seeds still finite; a run none of whose "
+        "seeds has a finite epoch has no curve):"
+    )
+    return [lead, "", *lines, ""]
 
 
 def value_text(side: Side, run: str, metric: str) -> str:

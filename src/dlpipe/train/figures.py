@@ -1,10 +1,10 @@
-"""Loss-curve figures as PNG, for places that show no JavaScript (the same series as dvc plots).
+"""A training stage's loss-curve figure as PNG, for places that show no JavaScript (the same series as dvc plots).
 
-One function draws them all: a training stage's figure of its runs (one colour per run) and the review's
-figure of one run in two revisions (one colour per revision). Train loss dashed, validation loss solid,
-with several seeds the mean and a band of ±1 standard deviation. The y axis shows where the curves differ:
-when the first epochs' spike would take most of it, its limits come from the later epochs, and what is
-cut off is marked. A run that diverged is an "×" where it stopped, annotated with its epoch.
+Its runs on one axes, one colour per run: train loss dashed, validation loss solid, with several seeds the
+mean and a band of ±1 standard deviation. The y axis shows where the curves differ: when the first epochs'
+spike would take most of it, its limits come from the later epochs, and what is cut off is marked (the still
+images of DVC's charts follow the same rule: :func:`focus_range`, :func:`cut_off`). A run that diverged is
+an "×" where it stopped, annotated with its epoch.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ CURVES = (("loss", "--", "train"), ("val_loss", "-", "validation"))
 
 @dataclass(frozen=True)
 class Curves:
-    """The lines of one run, or of one revision of a run.
+    """The lines of one run.
 
     ``frame`` holds its finite epochs (``epoch``, ``loss``, ``val_loss``; with several seeds also
     ``loss_std``, ``val_loss_std`` and ``seeds``); ``diverged_at`` is the epoch at which its loss
@@ -191,7 +191,7 @@ def loss_figure(curves: Sequence[Curves], title: str, ylabel: str) -> Figure:
         ax.text(0.5, 0.45, "no finite loss to draw", transform=ax.transAxes, ha="center", color="0.4")
     _mark_divergence(ax, curves, colours)
     seeds = {int(c.frame["seeds"].max()) if "seeds" in c.frame else 1 for c in drawn}
-    if len(seeds) > 1:  # say which curve is a mean (a review of one seed against three)
+    if len(seeds) > 1:  # say which curve is a mean (a run whose other seeds diverged at once)
         for handle, c in zip(handles, curves, strict=False):
             count = int(c.frame["seeds"].max()) if "seeds" in c.frame and not c.frame.empty else 1
             handle.set_label(f"{c.label} ({'mean of ' if count > 1 else ''}{count} seed{'s' if count > 1 else ''})")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dlpipe.core.dvc_cli import experiment_refs, stream_dvc
 from dlpipe.core.errors import UserError
-from dlpipe.report.dvc_cli import experiment_refs, stream_dvc
 
 
 def test_stream_dvc_shows_and_returns_the_output_and_fails_with_dvcs_last_error(tmp_path, capsys):

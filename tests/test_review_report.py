@@ -7,11 +7,12 @@ import re
 
 import pytest
 
+from dlpipe.core.dvc_cli import param_changes
 from dlpipe.core.environment import describe_here
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import ALPHA, detectable_effect
 from dlpipe.report.review_answers import CONSTANT_PREDICTION_MAE, TRAINS_BELOW, answer_batchnorm, answer_dropout
-from dlpipe.report.review_data import Review, Side, param_changes
+from dlpipe.report.review_data import Review, Side
 from dlpipe.report.review_report import markdown, metric_rows
 from dlpipe.train.summary import aggregate
 from tests.helpers.readme import page_text

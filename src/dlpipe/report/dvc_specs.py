@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from dlpipe.core.dvc_cli import WORKSPACE, dvc_json
 from dlpipe.core.errors import UserError
 from dlpipe.core.registry import RUNS, display_name
-from dlpipe.report.dvc_cli import WORKSPACE, dvc_json
 from dlpipe.train.figures import cut_off, focus_range
 
 # DVC's templates declare Vega-Lite v5; vl-convert bundles Vega-Lite 6, and vega-embed logs a version

@@ -22,8 +22,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlpipe.core.dvc_cli import git, resolve, run_dvc, stream_dvc
 from dlpipe.core.environment import PACKAGES, describe_here
-from dlpipe.report.dvc_cli import git, resolve, run_dvc, stream_dvc
 
 REF_PREFIX = "refs/dlpipe/rebuilt"
 # The commit's author: the tool, not the user (nothing of the user's identity or settings is needed).

@@ -7,16 +7,14 @@ Params come from each revision's params.yaml (`dvc params diff` prints lists as 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlpipe.core import environment, layout
-from dlpipe.core.params import parse_yaml
+from dlpipe.core.dvc_cli import WORKSPACE, dvc_json, file_at, param_changes, params_at
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.report.comparison import Sample
-from dlpipe.report.dvc_cli import WORKSPACE, dvc_json, file_at
 from dlpipe.train.summary import Summary, read_seed_table, run_major
 
 SUMMARY_PATH = layout.SUMMARY_METRICS.as_posix()
@@ -116,23 +114,6 @@ def _revs(old: str, new: str | None) -> list[str]:
     return [old] if new is None else [old, new]
 
 
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    """A nested mapping as dotted keys to leaves (a list is a leaf): ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
-    if not isinstance(tree, Mapping):
-        return {prefix: tree}
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def params_at(rev: str | None, cwd: Path = Path()) -> dict[str, Any]:
-    """params.yaml of ``rev`` (None: the workspace), flat, with its own types (lists stay lists)."""
-    text = file_at(rev, "params.yaml", cwd)
-    document = parse_yaml(text, f"params.yaml of {rev or WORKSPACE}") if text else None
-    return flatten(document) if isinstance(document, Mapping) else {}
-
-
 def _summaries(old: str, new: str | None, cwd: Path) -> tuple[dict[str, Summary], dict[str, Summary]]:
     diff = dvc_json("metrics", "diff", *_revs(old, new), "--all", cwd=cwd).get(SUMMARY_PATH, {})
     sides: tuple[dict, dict] = ({}, {})
@@ -160,11 +141,6 @@ def environments_at(rev: str | None, cwd: Path = Path()) -> dict[str, environmen
         t.stage: environment.parse(file_at(rev, (layout.PLOTS_DIR / t.stage / layout.ENVIRONMENT_FILE).as_posix(), cwd))
         for t in TRAINING_STAGES
     }
-
-
-def param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
-    """(param, old, new) for every param that differs, sorted by name."""
-    return [(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
 def gather(old: str, new: str | None = None, cwd: Path = Path()) -> Review:

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from dlpipe.core import layout
+from dlpipe.core.dvc_cli import dvc_json, flatten
 from dlpipe.core.errors import UserError
 from dlpipe.display import render
-from dlpipe.report.dvc_cli import dvc_json
-from dlpipe.report.review_data import flatten
 from dlpipe.train.summary import Summary, run_major
 
 SUMMARY_PATH = layout.SUMMARY_METRICS.as_posix()

@@ -21,11 +21,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from dlpipe.core.dvc_cli import dvc_json, experiment_refs, git, param_changes, params_at, run_dvc
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.tool_output import check_output_folder, output_folder
 from dlpipe.report import sweep
-from dlpipe.report.dvc_cli import dvc_json, experiment_refs, git, run_dvc
-from dlpipe.report.review_data import param_changes, params_at
 from dlpipe.report.sweep_grid import check_sweep_name, expand, experiment_name, parse_point, swept_params
 
 Found = tuple[str, dict[str, Any], dict]  # (experiment name, flat params, run -> summary metrics)

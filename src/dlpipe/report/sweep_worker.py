@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlpipe.core.dvc_cli import experiment_refs, git, run_dvc, stream_dvc
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.params import load_params
-from dlpipe.report.dvc_cli import experiment_refs, git, run_dvc, stream_dvc
 from dlpipe.report.sweep_grid import check_sweep_name, expand, experiment_name, parse_point, seeds_override, strip_file
 
 

@@ -1,5 +1,5 @@
-"""Talking to `dvc` and `git` from the reporting commands: one way to run them, parse their JSON and
-turn their failures into one line.
+"""Talking to `dvc` and `git` from the sweep and reporting commands: one way to run them, parse their JSON
+and turn their failures into one line; params.yaml of any revision. No stage imports it.
 
 `dvc` runs as ``python -m dvc`` with the interpreter running us, so that the DVC of this environment
 answers, not whatever is first on PATH.
@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from dlpipe.core.errors import UserError
+from dlpipe.core.params import parse_yaml
 
 WORKSPACE = "workspace"
 
@@ -110,6 +112,28 @@ def file_at(rev: str | None, path: str, cwd: Path = Path()) -> str | None:
         ["git", "show", f"{resolve(rev, cwd)}:{path}"], cwd=cwd, capture_output=True, text=True, check=False
     )
     return proc.stdout if proc.returncode == 0 else None
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested mapping as dotted keys to leaves (a list is a leaf): ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    if not isinstance(tree, Mapping):
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def params_at(rev: str | None, cwd: Path = Path()) -> dict[str, Any]:
+    """params.yaml of ``rev`` (None: the workspace), flat, with its own types (lists stay lists)."""
+    text = file_at(rev, "params.yaml", cwd)
+    document = parse_yaml(text, f"params.yaml of {rev or WORKSPACE}") if text else None
+    return flatten(document) if isinstance(document, Mapping) else {}
+
+
+def param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(param, old, new) for every param that differs, sorted by name."""
+    return [(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
 def experiment_refs(remote: str | None = None, cwd: Path = Path()) -> dict[str, str]:

@@ -374,9 +374,9 @@ ENTRY_POINTS = [
     ("suite_benchmark", ["benchmarks/suite.py", "--", "--no-such-option"], None, "the suite failed (exit 4)"),
     ("install_benchmark", ["benchmarks/install.py", "--mirror", "nowhere"], None, "--mirror nowhere is not a folder"),
     ("pr_comment", ["-m", "dlpipe.report.pr_comment", "--report", "x.md", "--pr", "1", "--repo", "o/n"], None, "x.md"),
-    ("sweep_grid", ["-m", "dlpipe.report.sweep_grid", "--grid", "nokey"], None, "grid 'nokey': Error parsing"),
-    ("sweep_worker", ["-m", "dlpipe.report.sweep_worker", "--sweep", "s", "-S", "dropout=0.5"], None, "params.yaml"),
-    ("sweep_collect", ["-m", "dlpipe.report.sweep_collect", "--sweep", "s", "--param", "dropout"], None, "not a git"),
+    ("sweep_grid", ["-m", "dlpipe.sweep.grid", "--grid", "nokey"], None, "grid 'nokey': Error parsing"),
+    ("sweep_worker", ["-m", "dlpipe.sweep.worker", "--sweep", "s", "-S", "dropout=0.5"], None, "params.yaml"),
+    ("sweep_collect", ["-m", "dlpipe.sweep.collect", "--sweep", "s", "--param", "dropout"], None, "not a git"),
 ]
 
 

@@ -19,7 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 import yaml
 
-from dlpipe.report import sweep_grid
+from dlpipe.sweep import grid as sweep_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github/workflows/sweep.yml"
@@ -57,7 +57,7 @@ def _step(job: dict, text: str) -> dict:
 
 def test_one_job_per_point_then_one_push_then_a_collector_that_runs_even_when_points_failed():
     jobs = _flow()["jobs"]
-    grid = 'matrix=$(uv run --no-sync python -m dlpipe.report.sweep_grid --grid "$GRID" --seeds "$SEEDS")\n'
+    grid = 'matrix=$(uv run --no-sync python -m dlpipe.sweep.grid --grid "$GRID" --seeds "$SEEDS")\n'
     assert grid in _runs(jobs["points"])
     assert jobs["points"]["outputs"]["matrix"] == "${{ steps.grid.outputs.matrix }}"
     point = jobs["point"]
@@ -65,9 +65,9 @@ def test_one_job_per_point_then_one_push_then_a_collector_that_runs_even_when_po
     assert point["strategy"]["matrix"] == "${{ fromJSON(needs.points.outputs.matrix) }}"
     # The worker and the collector as the e2e test runs them, sharing through a bare git remote: here
     # github-copy, the copy of this commit's experiments on GitHub.
-    worker = _step(point, "python -m dlpipe.report.sweep_worker")
+    worker = _step(point, "python -m dlpipe.sweep.worker")
     assert worker["run"] == (
-        'uv run --no-sync python -m dlpipe.report.sweep_worker --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" '
+        'uv run --no-sync python -m dlpipe.sweep.worker --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" '
         '--index "$INDEX" --remote github-copy'
     )
     assert worker["env"]["INDEX"] == "${{ matrix.index }}"
@@ -83,8 +83,8 @@ def test_one_job_per_point_then_one_push_then_a_collector_that_runs_even_when_po
     assert fnmatch.fnmatch(upload["with"]["name"].replace("${{ matrix.index }}", "3"), download["with"]["pattern"])
     collect = jobs["collect"]
     assert collect["needs"] == ["points", "push"] and "always()" in collect["if"]
-    assert _step(collect, "python -m dlpipe.report.sweep_collect")["run"] == (
-        'uv run --no-sync python -m dlpipe.report.sweep_collect --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" '
+    assert _step(collect, "python -m dlpipe.sweep.collect")["run"] == (
+        'uv run --no-sync python -m dlpipe.sweep.collect --sweep "$SWEEP" --grid "$GRID" --seeds "$SEEDS" '
         "--remote github-copy --out review"
     )
     assert '>> "$GITHUB_STEP_SUMMARY"' in _runs(collect)
@@ -110,7 +110,7 @@ def test_every_job_that_runs_the_project_installs_uv_lock_with_uv_as_the_other_w
 
 def test_the_matrix_the_first_job_writes_is_what_github_expects():
     proc = subprocess.run(
-        [sys.executable, "-m", "dlpipe.report.sweep_grid", "--grid", "dropout=0.0,0.5", "--seeds", "0,1"],
+        [sys.executable, "-m", "dlpipe.sweep.grid", "--grid", "dropout=0.0,0.5", "--seeds", "0,1"],
         capture_output=True,
         text=True,
         check=True,

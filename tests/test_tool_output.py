@@ -102,7 +102,7 @@ def test_a_file_is_refused_naming_the_users_path(tmp_path, kind):
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {
     "review": ["-m", "dlpipe.report.review", "--old", "HEAD"],
-    "sweep_collect": ["-m", "dlpipe.report.sweep_collect", "--sweep", "s", "--param", "dropout"],
+    "sweep_collect": ["-m", "dlpipe.sweep.collect", "--sweep", "s", "--param", "dropout"],
 }
 
 

@@ -69,7 +69,7 @@ def team(built_clone: Clone, tmp_path: Path, sshd) -> tuple[Path, dict[str, str]
 def work(repo: Clone, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run the worker in ``repo``; return its result and how long it took."""
     start = time.monotonic()
-    proc = repo.run(sys.executable, "-m", "dlpipe.report.sweep_worker", "--sweep", SWEEP, *args, check=False)
+    proc = repo.run(sys.executable, "-m", "dlpipe.sweep.worker", "--sweep", SWEEP, *args, check=False)
     return proc, time.monotonic() - start
 
 
@@ -111,7 +111,7 @@ def test_three_workers_two_at_a_time_then_a_collector(team, tmp_path):
     # The collector needs the git remote only: the metrics and curves are in git.
     collector = clone_of(origin, tmp_path / "collector", env)
     start = time.monotonic()
-    out = collector.run(sys.executable, "-m", "dlpipe.report.sweep_collect", "--sweep", SWEEP, "--grid", GRID).stdout
+    out = collector.run(sys.executable, "-m", "dlpipe.sweep.collect", "--sweep", SWEEP, "--grid", GRID).stdout
     print(f"collector: {time.monotonic() - start:.1f} s")
     assert out.splitlines()[-1] == "review/report.md" and "Running stage" not in out
     assert not (collector.path / "data").exists()

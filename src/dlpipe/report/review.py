@@ -21,11 +21,12 @@ from pathlib import Path
 from dlpipe.core import environment
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.tool_output import check_output_folder, output_folder
-from dlpipe.report import review_report, sweep
+from dlpipe.report import review_report
 from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.report.plots_page import write_images
 from dlpipe.report.rebuild import rebuild
 from dlpipe.report.review_data import Side, gather
+from dlpipe.sweep import results as sweep
 
 TOOL = "review"
 

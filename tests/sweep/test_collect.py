@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dlpipe.report.sweep import select
-from dlpipe.report.sweep_collect import markdown, reference
+from dlpipe.sweep.collect import markdown, reference
+from dlpipe.sweep.results import select
 
 BASE = {"dropout": 0.3, "seeds": [0], "train_dropout.epochs": 50}
 

@@ -2,7 +2,7 @@
 
 Every worker and the collector derive them the same way, so they agree on what each point is called.
 
-    python -m dlpipe.report.sweep_grid --grid 'dropout=0.0,0.1,0.2' [--seeds 0,1,2]   # the points as a JSON matrix
+    python -m dlpipe.sweep.grid --grid 'dropout=0.0,0.1,0.2' [--seeds 0,1,2]   # the points as a JSON matrix
 
 A grid is DVC's own sweep syntax for `dvc exp run -S` (``dropout=0.0,0.1,0.2``; several params give
 every combination); ``--seeds 0,1,2`` adds ``seeds=[0,1,2]`` to every point, so each point is the mean
@@ -175,7 +175,7 @@ def matrix(points: Sequence[Sequence[str]]) -> dict[str, list[dict[str, Any]]]:
 
 def main(argv: list[str] | None = None) -> None:
     """The command line: print the grid's points as a JSON matrix on one line."""
-    parser = argparse.ArgumentParser(prog="python -m dlpipe.report.sweep_grid", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dlpipe.sweep.grid", description=__doc__.splitlines()[0])
     parser.add_argument("--grid", required=True, help="DVC sweep syntax, e.g. 'dropout=0.0,0.1,0.2'")
     parser.add_argument("--seeds", default="", help="seeds of every point, e.g. 0,1,2 (default: params.yaml's)")
     args = parser.parse_args(argv)

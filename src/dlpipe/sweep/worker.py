@@ -1,10 +1,10 @@
 """Run one point of a sweep on this machine and share it: the worker of a sweep spread over many machines.
 
-    python -m dlpipe.report.sweep_worker --sweep NAME -S dropout=0.3 [-S 'seeds=[0,1,2]'] [--remote origin]
-    python -m dlpipe.report.sweep_worker --sweep NAME --grid 'dropout=0.0,0.1,0.2' [--seeds 0,1,2] --index 2
+    python -m dlpipe.sweep.worker --sweep NAME -S dropout=0.3 [-S 'seeds=[0,1,2]'] [--remote origin]
+    python -m dlpipe.sweep.worker --sweep NAME --grid 'dropout=0.0,0.1,0.2' [--seeds 0,1,2] --index 2
 
 In a clone whose git remote (``--remote``, default ``origin``) and default DVC remote are reachable: the
-point's experiment (named from the sweep and the point, see :mod:`dlpipe.report.sweep_grid`) is run with
+point's experiment (named from the sweep and the point, see :mod:`dlpipe.sweep.grid`) is run with
 ``dvc exp run --pull --allow-missing`` (the data stages' outputs come from the DVC remote, not
 recomputed), then shared with
 ``dvc exp push REMOTE NAME --run-cache`` (git refs to the git remote, outputs and run-cache to the DVC
@@ -23,7 +23,7 @@ from pathlib import Path
 from dlpipe.core.dvc_cli import experiment_refs, git, run_dvc, stream_dvc
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.params import load_params
-from dlpipe.report.sweep_grid import check_sweep_name, expand, experiment_name, parse_point, seeds_override, strip_file
+from dlpipe.sweep.grid import check_sweep_name, expand, experiment_name, parse_point, seeds_override, strip_file
 
 
 def check_point(overrides: Sequence[str], params_file: Path) -> None:
@@ -107,7 +107,7 @@ def point_of(args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m dlpipe.report.sweep_worker", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dlpipe.sweep.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", required=True, help="the sweep's name (letters, digits, _)")
     parser.add_argument("-S", "--set-param", dest="set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--grid", help="the whole grid, DVC sweep syntax: 'dropout=0.0,0.1,0.2'")

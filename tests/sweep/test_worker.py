@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from dlpipe.core.errors import UserError
-from dlpipe.report.sweep_worker import check_point, point_of, run_point
+from dlpipe.sweep.worker import check_point, point_of, run_point
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_without_a_git_remote_nothing_runs(params):
 
 def test_the_command_fails_with_one_line_and_no_traceback(params):
     proc = subprocess.run(
-        [sys.executable, "-m", "dlpipe.report.sweep_worker", "--sweep", "s", "-S", "dropout=1.5"],
+        [sys.executable, "-m", "dlpipe.sweep.worker", "--sweep", "s", "-S", "dropout=1.5"],
         cwd=params.parent,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from dlpipe.core.errors import UserError
-from dlpipe.report.sweep_grid import (
+from dlpipe.sweep.grid import (
     check_sweep_name,
     expand,
     experiment_name,

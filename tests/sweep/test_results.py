@@ -3,7 +3,7 @@
 import pytest
 
 from dlpipe.core.errors import UserError
-from dlpipe.report.sweep import Sweep, draw, experiments, load_sweep, markdown, select, varying_runs
+from dlpipe.sweep.results import Sweep, draw, experiments, load_sweep, markdown, select, varying_runs
 
 BASE = {"dropout": 0.3, "seeds": [0], "train_dropout.epochs": 50}
 

@@ -1,6 +1,6 @@
 """Collect a sweep that ran on many machines: pull its experiments and write the sweep's report.
 
-    python -m dlpipe.report.sweep_collect --sweep NAME [--grid 'dropout=0.0,0.1' [--seeds 0,1,2]] [--param dropout]
+    python -m dlpipe.sweep.collect --sweep NAME [--grid 'dropout=0.0,0.1' [--seeds 0,1,2]] [--param dropout]
                                    [--remote origin] [--out review]
 
 Pulls from the git remote every experiment of sweep NAME based on this commit (`dvc exp pull --no-cache`:
@@ -24,8 +24,8 @@ from typing import Any
 from dlpipe.core.dvc_cli import dvc_json, experiment_refs, git, param_changes, params_at, run_dvc
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.tool_output import check_output_folder, output_folder
-from dlpipe.report import sweep
-from dlpipe.report.sweep_grid import check_sweep_name, expand, experiment_name, parse_point, swept_params
+from dlpipe.sweep import results as sweep
+from dlpipe.sweep.grid import check_sweep_name, expand, experiment_name, parse_point, swept_params
 
 Found = tuple[str, dict[str, Any], dict]  # (experiment name, flat params, run -> summary metrics)
 TOOL = "sweep_collect"
@@ -120,7 +120,7 @@ def collect(
 
 def main(argv: list[str] | None = None) -> None:
     """The command line; prints the report's path."""
-    parser = argparse.ArgumentParser(prog="python -m dlpipe.report.sweep_collect", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dlpipe.sweep.collect", description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", required=True, help="the sweep's name, as given to the workers")
     parser.add_argument("--grid", help="the workers' grid: its points without an experiment are reported missing")
     parser.add_argument("--seeds", default="", help="the workers' --seeds")

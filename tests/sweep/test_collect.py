@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlpipe.sweep.collect import markdown, reference
-from dlpipe.sweep.results import select
+from dlpipe.sweep.results import section, select
 
 BASE = {"dropout": 0.3, "seeds": [0], "train_dropout.epochs": 50}
 
@@ -24,13 +24,15 @@ FOUND = [
 def test_the_reference_is_what_most_points_share_seeds_included():
     assert reference("dropout", FOUND) == FOUND[0][1]
     assert reference("dropout", []) == {}
+    # A tie: the first found.
+    assert reference("dropout", FOUND[1:]) == FOUND[1][1] and reference("dropout", FOUND[:0:-1]) == FOUND[2][1]
 
 
-def test_the_report_shows_mean_and_std_the_fixed_params_and_the_missing_points():
+def test_the_report_shows_mean_and_std_the_fixed_params_and_the_missing_points(tmp_path):
     sweep = select("dropout", reference("dropout", FOUND), FOUND)
     fixed = [("seeds", [0], [0, 1, 2])]
     missing = {"s-dropout-0.9-seeds-0_1_2": "dropout=0.9 seeds=[0,1,2]"}
-    text = markdown("s", "3 experiment(s) of this sweep on `origin`.", fixed, sweep, "sweep-dropout.png", missing)
+    text = markdown("s", "3 experiment(s) of this sweep on `origin`.", fixed, section(sweep, tmp_path), missing)
     lines = text.splitlines()
     assert lines[:3] == ["# Sweep `s`", "", "3 experiment(s) of this sweep on `origin`."]
     assert "Every point also sets `seeds` = [0, 1, 2] (commit: [0])." in lines

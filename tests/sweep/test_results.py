@@ -3,7 +3,7 @@
 import pytest
 
 from dlpipe.core.errors import UserError
-from dlpipe.sweep.results import Sweep, draw, experiments, load_sweep, markdown, select, varying_runs
+from dlpipe.sweep.results import Sweep, experiments, load_sweep, section, select, varying_runs
 
 BASE = {"dropout": 0.3, "seeds": [0], "train_dropout.epochs": 50}
 
@@ -58,18 +58,20 @@ def test_points_vary_the_param_alone_and_ambiguous_duplicates_are_reported():
     assert varying_runs(sweep) == ["dropout"]  # no_dropout is 0.2 everywhere
 
 
-def test_markdown_and_figure_show_the_points_with_their_spread(tmp_path):
+def test_the_section_and_its_figure_show_the_points_with_their_spread(tmp_path):
     sweep = select("dropout", BASE, list(experiments(show_answer())))
-    lines = markdown(sweep, "sweep-dropout.png")
+    lines = section(sweep, tmp_path)
     assert "| 0.1 | exp-a, exp-e | 0.1950 ± 0.0020 | 0.0010 |" in lines
     assert any("Ambiguous: `dropout=0.5` has different results in exp-b, exp-c; not drawn." in line for line in lines)
-    draw(sweep, tmp_path / "s.png")
-    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+    assert "![min validation loss and overfitting gap vs dropout](sweep-dropout.png)" in lines
+    assert [p.name for p in tmp_path.iterdir()] == ["sweep-dropout.png"]
+    assert (tmp_path / "sweep-dropout.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_an_empty_sweep_says_so():
-    lines = markdown(Sweep("train_dropout.learning_rate", [], {}, 3), None)
+def test_an_empty_sweep_says_so_and_draws_nothing(tmp_path):
+    lines = section(Sweep("train_dropout.learning_rate", [], {}, 3), tmp_path)
     assert "No experiment varies `train_dropout.learning_rate` alone" in lines[2]
+    assert not any("](" in line for line in lines) and not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(

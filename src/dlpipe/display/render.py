@@ -61,3 +61,14 @@ def divergence(summary: Mapping) -> str:
 def seeds(summary: Mapping) -> str:
     """How many seeds a summary stands for."""
     return str(summary.get("seeds", 1))
+
+
+def param_value(value: object) -> str:
+    """A param's value in a table: ``0.3``, ``true``, ``[0, 1, 2]``, or a dash for a revision without it."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -26,7 +26,7 @@ from dlpipe.report.dvc_specs import select_top_level, top_level_plot_ids
 from dlpipe.report.plots_page import write_images
 from dlpipe.report.rebuild import rebuild
 from dlpipe.report.review_data import Side, gather
-from dlpipe.sweep import results as sweep
+from dlpipe.sweep.results import load_sweep, section
 
 TOOL = "review"
 
@@ -63,16 +63,11 @@ def write_report(
     if not review.old.summary and not review.new.summary:
         raise UserError(f"no metrics to compare between {old} and {review.new.label}; run `dvc repro` first")
     specs = select_top_level(review.plots, top_level_plot_ids(cwd / "dvc.yaml")).specs
-    found = sweep.load_sweep(sweep_param, review.new.params, cwd) if sweep_param else None
+    found = load_sweep(sweep_param, review.new.params, cwd) if sweep_param else None
     with output_folder(out, TOOL) as tmp:
         figures = ["As `dvc plots diff` draws them:", ""]
         figures += [f"![{p.stem}]({p.name})" for p in write_images(specs, tmp) if p.suffix == ".png"]
-        extra: list[str] = []
-        if found is not None:
-            figure = f"sweep-{sweep_param}.png" if found.points else None
-            if figure:
-                sweep.draw(found, tmp / figure)
-            extra = sweep.markdown(found, figure)
+        extra = section(found, tmp) if found is not None else []
         (tmp / "report.md").write_text(review_report.markdown(review, figures, extra), encoding="utf-8")
     return out / "report.md"
 

@@ -40,16 +40,6 @@ from dlpipe.train.summary import LOWER_IS_BETTER
 COMPARED = ("min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged_seeds")
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return render.DASH
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def _changes(
     old: Mapping[SeedKey, Any], new: Mapping[SeedKey, Any], labels: tuple[str, str], describe: Callable
 ) -> str:
@@ -232,7 +222,7 @@ def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) 
     lines = [f"# Review: `{old.label}` → `{new.label}`", "", *where_computed(review), "", "## What changed", ""]
     if review.param_changes:
         lines += [f"| param | {old.label} | {new.label} |", "|---|---|---|"]
-        lines += [f"| `{k}` | {_cell(a)} | {_cell(b)} |" for k, a, b in review.param_changes]
+        lines += [f"| `{k}` | {render.param_value(a)} | {render.param_value(b)} |" for k, a, b in review.param_changes]
     else:
         lines.append("No params changed.")
     lines += ["", "## The notebook's questions", "", "### Does Dropout reduce overfitting here?", ""]

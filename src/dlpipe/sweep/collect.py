@@ -24,44 +24,34 @@ from typing import Any
 from dlpipe.core.dvc_cli import dvc_json, experiment_refs, git, param_changes, params_at, run_dvc
 from dlpipe.core.errors import UserError, run_cli
 from dlpipe.core.tool_output import check_output_folder, output_folder
-from dlpipe.sweep import results as sweep
+from dlpipe.display import render
 from dlpipe.sweep.grid import check_sweep_name, expand, experiment_name, parse_point, swept_params
+from dlpipe.sweep.results import Found, experiments, section, select
 
-Found = tuple[str, dict[str, Any], dict]  # (experiment name, flat params, run -> summary metrics)
 TOOL = "sweep_collect"
 
 
 def reference(param: str, found: Sequence[Found]) -> dict[str, Any]:
     """The params the sweep holds fixed: those of its most common combination of everything but
-    ``param`` (the points of a one-param sweep all share it; ``seeds`` included)."""
-    if not found:
-        return {}
-    key = Counter(_others(param, params) for _, params, _ in found).most_common(1)[0][0]
-    return next(params for _, params, _ in found if _others(param, params) == key)
+    ``param`` (the points of a one-param sweep all share it; ``seeds`` included), the first found on a tie."""
+    counts = Counter(_others(param, params) for _, params, _ in found)
+    return max((params for _, params, _ in found), key=lambda params: counts[_others(param, params)], default={})
 
 
 def _others(param: str, params: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in params.items() if k != param}, sort_keys=True, default=str)
 
 
-def _cell(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, list | bool) else f"{value}"
-
-
 def markdown(
-    name: str,
-    origin: str,
-    fixed: Sequence[tuple[str, Any, Any]],
-    found: sweep.Sweep,
-    figure: str | None,
-    missing: Mapping[str, str],
+    name: str, origin: str, fixed: Sequence[tuple[str, Any, Any]], results: Sequence[str], missing: Mapping[str, str]
 ) -> str:
-    """The report: where the points come from, the sweep's figure and table, then the missing points."""
+    """The report: where the points come from, the params every point sets, the sweep's ``results`` (its
+    section: figure and table), then the missing points."""
     lines = [f"# Sweep `{name}`", "", origin]
     if fixed:
-        sets = ", ".join(f"`{k}` = {_cell(new)} (commit: {_cell(old)})" for k, old, new in fixed)
-        lines.append(f"Every point also sets {sets}.")
-    lines += ["", *sweep.markdown(found, figure)]
+        sets = (f"`{k}` = {render.param_value(new)} (commit: {render.param_value(old)})" for k, old, new in fixed)
+        lines.append(f"Every point also sets {', '.join(sets)}.")
+    lines += ["", *results]
     if missing:
         lines += ["", "## Missing points", ""]
         for exp, point in missing.items():
@@ -99,17 +89,14 @@ def collect(
     if shared:
         # Refs only: metrics, params and curves are in git. -f: the remote's copy is the one to report.
         run_dvc("exp", "pull", "--no-cache", "--force", remote, *shared, cwd=cwd)
-        found = [e for e in sweep.experiments(dvc_json("exp", "show", cwd=cwd)) if e[0] in shared]
+        found = [e for e in experiments(dvc_json("exp", "show", cwd=cwd)) if e[0] in shared]
     missing = {n: p for n, p in expected.items() if n not in shared}
     base = reference(param, found)
-    result = sweep.select(param, base, found)
+    result = select(param, base, found)
     fixed = [c for c in param_changes(params_at("HEAD", cwd), base) if c[0] != param] if found else []
     with output_folder(cwd / out, TOOL) as tmp:
-        figure = f"sweep-{param}.png" if result.points else None
-        if figure:
-            sweep.draw(result, tmp / figure)
         origin = f"{len(shared)} experiment(s) of this sweep on `{remote}`, based on commit `{head}`."
-        text = markdown(name, origin, fixed, result, figure, missing)
+        text = markdown(name, origin, fixed, section(result, tmp), missing)
         (tmp / "report.md").write_text(text, encoding="utf-8")
         data = {"sweep": name, "param": param, "commit": head, "remote": remote, "experiments": shared}
         data |= {"points": [asdict(p) for p in result.points], "missing": missing, "ignored": result.ignored}

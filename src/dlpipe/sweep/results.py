@@ -22,6 +22,7 @@ from dlpipe.train.summary import Summary, run_major
 
 SUMMARY_PATH = layout.SUMMARY_METRICS.as_posix()
 METRICS = ("min_val_loss", "overfitting_gap")
+Found = tuple[str, dict[str, Any], dict[str, Summary]]  # an experiment: (name, flat params, run -> summary)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Sweep:
     ignored: int  # experiments left out because another param differs from the base's
 
 
-def experiments(answer: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Summary]]]:
+def experiments(answer: Any) -> Iterator[Found]:
     """(name, flat params.yaml, run-major summary metrics) of every revision in `dvc exp show --json`."""
     if isinstance(answer, list):
         for item in answer:
@@ -62,7 +63,7 @@ def experiments(answer: Any) -> Iterator[tuple[str, dict[str, Any], dict[str, Su
                 yield from experiments(inner)
 
 
-def select(param: str, base: Mapping[str, Any], found: Sequence[tuple[str, dict[str, Any], dict]]) -> Sweep:
+def select(param: str, base: Mapping[str, Any], found: Sequence[Found]) -> Sweep:
     """The points of ``param`` among ``found`` whose other params equal ``base``."""
     by_value: dict[float, list[tuple[str, dict]]] = {}
     ignored = 0
@@ -113,11 +114,7 @@ def load_sweep(param: str, base: Mapping[str, Any], cwd: Path = Path()) -> Sweep
 
 def varying_runs(sweep: Sweep) -> list[str]:
     """The runs whose min validation loss differs between points (the ones the sweep is about)."""
-    runs = []
-    for point in sweep.points:
-        for run in point.summary:
-            if run not in runs:
-                runs.append(run)
+    runs = dict.fromkeys(run for point in sweep.points for run in point.summary)
     return [run for run in runs if len({p.summary.get(run, {}).get("min_val_loss") for p in sweep.points}) > 1]
 
 
@@ -145,7 +142,7 @@ def draw(sweep: Sweep, path: Path) -> None:
 
 
 def markdown(sweep: Sweep, figure: str | None) -> list[str]:
-    """The report's sweep section."""
+    """The report's sweep section, showing ``figure`` (a file beside the report) if given."""
     lines = [f"## Sweep over `{sweep.param}`", ""]
     if not sweep.points:
         lines.append(f"No experiment varies `{sweep.param}` alone around this revision's params.")
@@ -163,3 +160,11 @@ def markdown(sweep: Sweep, figure: str | None) -> list[str]:
     if sweep.ignored:
         lines.append(f"- {sweep.ignored} other experiment(s) differ in another param too and are left out.")
     return lines
+
+
+def section(sweep: Sweep, folder: Path) -> list[str]:
+    """The report's sweep section, its figure drawn into ``folder`` (as ``sweep-PARAM.png``) when it has points."""
+    figure = f"sweep-{sweep.param}.png" if sweep.points else None
+    if figure:
+        draw(sweep, folder / figure)
+    return markdown(sweep, figure)

@@ -84,7 +84,7 @@ def expand(grid: str, seeds: str = "") -> list[list[str]]:
     # A value written twice (0.1,0.1 or 0,0.0) is one point: one job, one experiment.
     unique: dict[str, list[str]] = {}
     for combo in combos:
-        unique.setdefault(json.dumps(_canonical(parse_point(combo[PARAMS_FILE])), sort_keys=True), combo[PARAMS_FILE])
+        unique.setdefault(_key(parse_point(combo[PARAMS_FILE])), combo[PARAMS_FILE])
     return list(unique.values())
 
 
@@ -134,15 +134,17 @@ def _slug(value: Any, in_list: bool = False) -> str | None:
     return None
 
 
-def _canonical(value: Any) -> Any:
-    """``value`` with every number as a float: the values of one point compare and hash as one."""
-    if isinstance(value, dict):
-        return {key: _canonical(v) for key, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value
-    return float(value)
+def _key(value: Any) -> str:
+    """``value`` as text with every number a float: the same values of a point (0 or 0.0) give the same text."""
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {key: canonical(v) for key, v in value.items()}
+        if isinstance(value, list):
+            return [canonical(v) for v in value]
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+    return json.dumps(canonical(value), sort_keys=True)
 
 
 def experiment_name(sweep: str, values: Mapping[str, Any]) -> str:
@@ -153,7 +155,7 @@ def experiment_name(sweep: str, values: Mapping[str, Any]) -> str:
     name = "-".join([check_sweep_name(sweep), *(f"{k}-{s}" for k, s in slugs.items())])
     if None not in slugs.values() and len(name) <= MAX_NAME and SAFE_NAME.fullmatch(name) and ".." not in name:
         return name
-    digest = hashlib.sha256(json.dumps(_canonical(dict(values)), sort_keys=True).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(_key(values).encode()).hexdigest()[:8]
     readable = "-".join([sweep, *sorted(values)])
     readable = re.sub(r"[^A-Za-z0-9_.-]", "", readable)[: MAX_NAME - 9].replace("..", ".").rstrip(".-")
     return f"{readable}-{digest}"
@@ -164,7 +166,7 @@ def swept_params(points: Sequence[Sequence[str]]) -> list[str]:
     seen: dict[str, set[str]] = {}
     for point in points:
         for key, value in parse_point(point).items():
-            seen.setdefault(key, set()).add(json.dumps(_canonical(value)))
+            seen.setdefault(key, set()).add(_key(value))
     return [key for key, values in seen.items() if len(values) > 1]
 
 

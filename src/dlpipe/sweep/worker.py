@@ -32,7 +32,7 @@ def check_point(overrides: Sequence[str], params_file: Path) -> None:
     from dvc.exceptions import InvalidArgumentError
     from dvc.utils.hydra import apply_overrides
 
-    shown = " ".join(f"-S {o}" for o in overrides)
+    shown = " ".join(_flags(overrides))
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "params.yaml"
         shutil.copyfile(params_file, copy)
@@ -81,7 +81,7 @@ def run_point(sweep: str, overrides: Sequence[str], remote: str = "origin", cwd:
             raise UserError(
                 f"uncommitted changes to {', '.join(changed[:3])}: a point runs on a commit; commit them or `git stash`"
             )
-        print(f"{name}: running {' '.join(f'-S {o}' for o in overrides)} on commit {head}", flush=True)
+        print(f"{name}: running {' '.join(_flags(overrides))} on commit {head}", flush=True)
         stream_dvc("exp", "run", "--pull", "--allow-missing", "--name", name, *_flags(overrides), cwd=cwd)
     stream_dvc("exp", "push", remote, name, "--run-cache", cwd=cwd)
     print(f"{name}: pushed to {remote} (experiment {experiment_refs(None, cwd)[name][:7]} of commit {head})")
@@ -89,13 +89,14 @@ def run_point(sweep: str, overrides: Sequence[str], remote: str = "origin", cwd:
 
 
 def _flags(overrides: Sequence[str]) -> list[str]:
+    """The point as `dvc exp run` arguments: ``["-S", "dropout=0.1", ...]``."""
     return [arg for o in overrides for arg in ("-S", o)]
 
 
 def point_of(args: argparse.Namespace) -> list[str]:
     """The point the command line asks for: its -S overrides, or point --index of --grid (with --seeds)."""
-    by_grid = args.grid is not None and args.index is not None
-    if by_grid == bool(args.set) or (not by_grid and (args.grid is not None or args.index is not None)):
+    by_grid = args.grid is not None or args.index is not None
+    if by_grid == bool(args.set) or (by_grid and None in (args.grid, args.index)):
         raise UserError("give either -S KEY=VALUE ... or --grid with --index")
     if not by_grid:
         return [*args.set, *seeds_override(args.seeds)]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpipe.core import layout
-from dlpipe.core.dvc_cli import dvc_json, flatten
+from dlpipe.core.dvc_cli import WORKSPACE, dvc_json, flatten
 from dlpipe.core.errors import UserError
 from dlpipe.display import render
 from dlpipe.train.summary import Summary, run_major
@@ -55,7 +55,7 @@ def experiments(answer: Any) -> Iterator[Found]:
             params = flatten(((data.get("params") or {}).get("params.yaml") or {}).get("data") or {})
             metrics = ((data.get("metrics") or {}).get(SUMMARY_PATH) or {}).get("data") or {}
             rev = str(answer.get("rev", ""))
-            name = answer.get("name") or (rev if rev == "workspace" else rev[:7])
+            name = answer.get("name") or (rev if rev == WORKSPACE else rev[:7])
             if metrics:
                 yield name, params, run_major(metrics)
         for inner in answer.values():

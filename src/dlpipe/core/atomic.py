@@ -1,8 +1,8 @@
 """Replace a tool's own output whole, so that a reader sees the old version or the new one; check a folder
 can be written before long work.
 
-For what is read outside DVC while a tool runs or after it failed: the README's generated blocks, the page of
-plots_page, the figures of spec_figures, the ``--out`` folders of review and sweep_collect. DVC's stages write
+For what is read outside DVC while a tool runs or after it failed: the generated blocks of the README and
+docs/, the ``--out`` folders of review, plots_page and sweep_collect. DVC's stages write
 their outputs in place: DVC deletes a stage's outputs before it runs the stage and records in dvc.lock only a
 stage that finished, so a temporary name would protect nothing there.
 """

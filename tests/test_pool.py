@@ -116,6 +116,7 @@ def long_stage(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     finally:
         if not _group_gone(proc.pid, 0):
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.stderr.close()  # type: ignore[union-attr]
 
 
 def _start_long_stage(tmp_path: Path) -> subprocess.Popen[str]:
@@ -205,6 +206,7 @@ def test_ctrl_c_before_any_job_stops_the_workers_and_is_one_line(tmp_path):
     finally:
         if not _group_gone(proc.pid, 0):
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.stderr.close()  # type: ignore[union-attr]
 
 
 def _mapped_packages(process: psutil.Process, packages: Iterable[str]) -> list[str]:

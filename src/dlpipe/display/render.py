@@ -3,7 +3,7 @@ print numbers, seed spreads, epochs and divergence through these functions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 DASH = "–"
 
@@ -18,6 +18,11 @@ def number(value: float | None, digits: int = 4) -> str:
 def signed(value: float, digits: int = 4) -> str:
     """A change: ``+0.0009``, ``-0.0120``, or ``+5.83e+22`` when it is huge."""
     return f"{value:+.{digits}f}" if abs(value) < 1e4 else f"{value:+.{digits}g}"
+
+
+def count(n: int, word: str) -> str:
+    """``1 seed``, ``3 seeds``: ``n`` of a thing, singular for one."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def loss(summary: Mapping, metric: str) -> str:
@@ -35,9 +40,16 @@ def epoch(summary: Mapping) -> str:
     if "min_val_loss_epoch" in summary:
         return str(int(summary["min_val_loss_epoch"]))
     if "min_val_loss_epoch_min" in summary:
-        lo, hi = int(summary["min_val_loss_epoch_min"]), int(summary["min_val_loss_epoch_max"])
-        return str(lo) if lo == hi else f"{lo}–{hi}"
+        return epochs((int(summary["min_val_loss_epoch_min"]), int(summary["min_val_loss_epoch_max"])))
     return DASH
+
+
+def epochs(values: Iterable[int]) -> str:
+    """Epochs of the minimum over seeds: ``41``, the range ``41–46``, or a dash for none."""
+    found = sorted(set(values))
+    if not found:
+        return DASH
+    return str(found[0]) if len(found) == 1 else f"{found[0]}–{found[-1]}"
 
 
 def best(summary: Mapping) -> str:

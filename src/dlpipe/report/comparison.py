@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from dlpipe.display.render import count
 from dlpipe.report.seed_tests import (
     ALPHA,
     MIN_SEEDS,
@@ -192,10 +193,6 @@ class Comparison:
         return judge([self])[0].explain()
 
 
-def _plural(n: int, word: str = "seed") -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 @dataclass(frozen=True)
 class Judgement:
     """A comparison's verdict within a family of tests (one report): its Holm-adjusted p-value."""
@@ -230,8 +227,8 @@ class Judgement:
                 return ""
             side = min((c.old, c.new), key=lambda s: s.n)
             of = f" with a value, of {side.total}," if side.total > side.n else ""
-            return f"{_plural(side.n)}{of} on a side; {HOW_TO_MEASURE}"
-        seeds = f"{_plural(t.n_old)} paired" if t.paired else f"{t.n_old} vs {t.n_new} seeds"
+            return f"{count(side.n, 'seed')}{of} on a side; {HOW_TO_MEASURE}"
+        seeds = f"{count(t.n_old, 'seed')} paired" if t.paired else f"{t.n_old} vs {t.n_new} seeds"
         text = f"{t.name}, {seeds}: p = {t.p_value:.2g}"
         if self.tests > 1:
             text += f", Holm {self.adjusted_p:.2g} over {self.tests} tests"

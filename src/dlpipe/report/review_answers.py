@@ -20,7 +20,6 @@ from dlpipe.report.review_text import (
     over,
     seed_key,
     seed_name,
-    seeds_text,
     value_text,
 )
 
@@ -178,8 +177,8 @@ def answer_batchnorm(side: Side, verdicts: Verdicts | None = None) -> str:
         control = f"every seed trained: {mean_text(without)} {over(side, ctl, len(without))}{late}"
     elif without:
         control = (
-            f"{n_ctl - len(without)} of {seeds_text(n_ctl)} did not train ({', '.join(_failures(side, ctl))}), "
-            f"the other {len(without)} reached {mean_text(without)}{late}"
+            f"{n_ctl - len(without)} of {render.count(n_ctl, 'seed')} did not train "
+            f"({', '.join(_failures(side, ctl))}), the other {len(without)} reached {mean_text(without)}{late}"
         )
     else:
         control = f"no seed trained: {', '.join(_failures(side, ctl))}"
@@ -190,14 +189,14 @@ def answer_batchnorm(side: Side, verdicts: Verdicts | None = None) -> str:
         )
     if len(bn) < n_bn:
         return (
-            f"**Not reliably: with BatchNormalization {len(bn)} of {seeds_text(n_bn)} trained** ({mean_text(bn)}), "
-            f"{', '.join(_failures(side, reg))}; without it {control}. {scale}"
+            f"**Not reliably: with BatchNormalization {len(bn)} of {render.count(n_bn, 'seed')} trained** "
+            f"({mean_text(bn)}), {', '.join(_failures(side, reg))}; without it {control}. {scale}"
         )
     trained = f"BN trained: {mean_text(bn)} {over(side, reg, len(bn))}{_late_divergence(side, reg)}"
     if not without:
         return f"**Yes.** {trained}; without it {control}. {scale}"
     if len(without) < n_ctl:
-        lead = f"**Partly: without it {n_ctl - len(without)} of {seeds_text(n_ctl)} did not train.**"
+        lead = f"**Partly: without it {n_ctl - len(without)} of {render.count(n_ctl, 'seed')} did not train.**"
         return f"{lead} {trained}; without it {control}. {scale}"
     c = batchnorm_comparison(side)
     assert c is not None  # every seed of both runs trained

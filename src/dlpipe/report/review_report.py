@@ -30,7 +30,6 @@ from dlpipe.report.review_text import (
     judged,
     seed_name,
     seed_names,
-    seeds_text,
     value_text,
     where_computed,
 )
@@ -184,7 +183,7 @@ def _batchnorm_question(review: Review) -> str:
 
 def _label(side: Side) -> str:
     counts = {side.seed_count(run) for t in TRAINING_STAGES for run in t.runs if side.has(run)}
-    seeds = f", {seeds_text(max(counts))}" if counts else ", no results"
+    seeds = f", {render.count(max(counts), 'seed')}" if counts else ", no results"
     return f"`{side.label}`{seeds}"
 
 
@@ -197,7 +196,7 @@ def _method(tests: int) -> str:
             f"{ALPHA:.0%}; a verdict shows its p and Holm's."
         )
     else:
-        count = f"{tests} test{'' if tests == 1 else 's'}"
+        count = render.count(tests, "test")
         judged_by = f"*Better* or *worse* need p < {ALPHA} (this report has {count}: nothing to adjust)."
     return (
         "Lower loss and gap are better. Values are mean ± standard deviation over the seeds that have one, with "

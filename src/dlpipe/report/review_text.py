@@ -21,11 +21,6 @@ Verdicts = Mapping[Comparison, Judgement]
 SeedKey = int | None  # None: a revision's one value whose seed its params do not name
 
 
-def seeds_text(n: int) -> str:
-    """``1 seed``, ``3 seeds``."""
-    return f"{n} seed{'' if n == 1 else 's'}"
-
-
 def seed_name(seed: SeedKey) -> str:
     """``seed 2``, or ``the seed`` when it is not known."""
     return "the seed" if seed is None else f"seed {seed}"
@@ -53,12 +48,12 @@ def over(side: Side, run: str, with_value: int) -> str:
     total, diverged = side.seed_count(run), side.diverged_count(run)
     if total == 1 and with_value == 1 and not diverged:
         return "(1 seed)"
-    return f"({with_value} of {seeds_text(total)}{f'; {diverged} diverged' if diverged else ''})"
+    return f"({with_value} of {render.count(total, 'seed')}{f'; {diverged} diverged' if diverged else ''})"
 
 
 def divergence_text(side: Side, run: str) -> str:
     """``0 of 3 seeds``; ``2 of 3 seeds (seed 0 at epoch 1, seed 2 at epoch 40)``."""
-    head = f"{side.diverged_count(run)} of {seeds_text(side.seed_count(run))}"
+    head = f"{side.diverged_count(run)} of {render.count(side.seed_count(run), 'seed')}"
     states = side.divergence(run)
     named = [f"{seed_name(s)} at epoch {states[s]}" for s in in_seed_order(states) if states[s] is not None]
     return f"{head} ({', '.join(named)})" if named else head
@@ -90,9 +85,7 @@ def value_text(side: Side, run: str, metric: str) -> str:
         return divergence_text(side, run)
     sample = side.sample(run, metric)
     if metric == "min_val_loss_epoch":
-        epochs = sorted({int(v) for v in sample.values})
-        text = render.DASH if not epochs else str(epochs[0]) if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
-        return f"{text} {over(side, run, sample.n)}"
+        return f"{render.epochs(int(v) for v in sample.values)} {over(side, run, sample.n)}"
     if sample.mean is None:
         return f"{render.DASH} {over(side, run, 0)}"
     spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
@@ -118,9 +111,9 @@ def cap_reason(j: Judgement, old: tuple[Side, str], new: tuple[Side, str]) -> st
     if j.verdict != BETTER or diverged_share(new_side, new_run) <= diverged_share(old_side, old_run):
         return None
     return (
-        f"{new_side.diverged_count(new_run)} of {seeds_text(new_side.seed_count(new_run))} diverged, against "
-        f"{old_side.diverged_count(old_run)} of {seeds_text(old_side.seed_count(old_run))}: lower only over the seeds "
-        f"that trained"
+        f"{new_side.diverged_count(new_run)} of {render.count(new_side.seed_count(new_run), 'seed')} diverged, "
+        f"against {old_side.diverged_count(old_run)} of {render.count(old_side.seed_count(old_run), 'seed')}: lower "
+        "only over the seeds that trained"
     )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dlpipe.report.comparison import HOW_TO_MEASURE, Comparison, Sample, judge
+from dlpipe.report.comparison import HOW_TO_MEASURE, Comparison, Judgement, Sample, judge
 from dlpipe.report.seed_tests import (
     ALPHA,
     MANN_WHITNEY,
@@ -23,17 +23,22 @@ from dlpipe.report.seed_tests import (
 )
 
 
-def compare(old, new, lower_is_better=True) -> Comparison:
-    return Comparison(Sample.of(old), Sample.of(new), lower_is_better)
+def compare(old, new) -> Comparison:
+    return Comparison(Sample.of(old), Sample.of(new))
+
+
+def alone(c: Comparison) -> Judgement:
+    """``c``'s judgement in a family of one."""
+    return judge([c])[c]
 
 
 def test_a_sample_keeps_every_seed_and_its_finite_value_only():
     s = Sample.of({2: 3.0, 0: 1.0, 5: None, 1: math.nan, 3: math.inf, 4: 2.0})
     assert s.by_seed == ((0, 1.0), (1, None), (2, 3.0), (3, None), (4, 2.0), (5, None))
-    assert (s.n, s.total, s.mean, s.std, s.keyed) == (3, 6, 2.0, 1.0, True)
+    assert (s.n, s.mean, s.std) == (3, 2.0, 1.0)
     assert s.seed_values() == {0: 1.0, 2: 3.0, 4: 2.0}
     unkeyed = Sample.of([1.0, None, 2.0])
-    assert (unkeyed.n, unkeyed.total, unkeyed.keyed) == (2, 3, False)
+    assert unkeyed.n == 2 and unkeyed.by_seed == ((None, 1.0), (None, None), (None, 2.0))
     assert Sample.of([0.5]).std is None  # one value: the noise is not known
 
 
@@ -42,12 +47,12 @@ def test_the_same_seed_on_both_sides_is_a_pair_tested_like_scipy_ttest_rel():
     c = compare(old, new)
     # Differences 0.3, 0.1, 0.5, 0.2: mean 0.275, sd 0.17078, SE 0.085391, t = 3.2205 on 3 df, p = 0.0486.
     assert c.test.name == PAIRED_T and c.pairs == (0, 1, 2, 3)
-    assert c.difference == pytest.approx(0.275) and c.standard_error == pytest.approx(0.0853913, rel=1e-5)
-    assert c.p_value == pytest.approx(stats.ttest_rel([1.3, 2.1, 3.5, 4.2], [1.0, 2.0, 3.0, 4.0]).pvalue, rel=1e-12)
-    assert c.p_value == pytest.approx(0.048567, rel=1e-4)
-    assert c.verdict == "worse"  # a higher loss, p < 0.05 in a family of one
-    assert compare(new, old).verdict == "better"
-    assert compare(old, new, lower_is_better=False).verdict == "changed"
+    assert c.difference == pytest.approx(0.275) and c.test.standard_error == pytest.approx(0.0853913, rel=1e-5)
+    p = c.test.p_value
+    assert p == pytest.approx(stats.ttest_rel([1.3, 2.1, 3.5, 4.2], [1.0, 2.0, 3.0, 4.0]).pvalue, rel=1e-12)
+    assert p == pytest.approx(0.048567, rel=1e-4)
+    assert alone(c).verdict == "worse"  # a higher loss, p < 0.05 in a family of one
+    assert alone(compare(new, old)).verdict == "better"
 
 
 def test_pairing_removes_each_seeds_own_luck():
@@ -55,9 +60,9 @@ def test_pairing_removes_each_seeds_own_luck():
     # the same numbers under other seeds (nothing to pair) are lost in the seeds' spread.
     old = {0: 1.0, 1: 2.0, 2: 3.0}
     new = {0: 0.9, 1: 1.91, 2: 2.88}
-    assert compare(old, new).verdict == "better"
+    assert alone(compare(old, new)).verdict == "better"
     unpaired = compare(old, {3: 0.9, 4: 1.91, 5: 2.88})
-    assert unpaired.test.name == WELCH and unpaired.verdict == "within noise"
+    assert unpaired.test.name == WELCH and alone(unpaired).verdict == "within noise"
 
 
 def test_welch_only_when_fewer_than_two_seeds_are_on_both_sides():
@@ -65,9 +70,9 @@ def test_welch_only_when_fewer_than_two_seeds_are_on_both_sides():
     # SE = sqrt(1/3 + (5/3)/4) = sqrt(0.75); t = 3.5 / 0.866 = 4.04; Welch df = 4.96; two-sided p = 0.0101.
     c = compare({0: 1, 1: 2, 2: 3}, {0: 4, 7: 5, 8: 6, 9: 7})  # one seed in common: not enough pairs
     assert c.pairs == (0,) and c.test.name == WELCH
-    assert c.difference == pytest.approx(3.5) and c.standard_error == pytest.approx(math.sqrt(0.75))
-    assert c.p_value == pytest.approx(stats.ttest_ind([4, 5, 6, 7], [1, 2, 3], equal_var=False).pvalue, rel=1e-12)
-    assert c.p_value == pytest.approx(0.01008, abs=1e-4)
+    assert c.difference == pytest.approx(3.5) and c.test.standard_error == pytest.approx(math.sqrt(0.75))
+    assert c.test.p_value == pytest.approx(stats.ttest_ind([4, 5, 6, 7], [1, 2, 3], equal_var=False).pvalue, rel=1e-12)
+    assert c.test.p_value == pytest.approx(0.01008, abs=1e-4)
     assert compare([1, 2, 3], [4, 5, 6, 7]).test.name == WELCH  # seeds not known: never paired
 
 
@@ -80,40 +85,41 @@ def test_pairs_are_the_seeds_with_a_value_on_both_sides():
 def test_no_spread_is_not_no_noise():
     # Two seeds whose overfitting gap is exactly 0, then exactly 0.0005: a t-test would say p = 0.
     unpaired = compare([0.0, 0.0], [0.0005, 0.0005])
-    assert unpaired.test.name == MANN_WHITNEY and unpaired.p_value == pytest.approx(1 / 3)
-    assert unpaired.verdict == "within noise"
+    assert unpaired.test.name == MANN_WHITNEY and unpaired.test.p_value == pytest.approx(1 / 3)
+    assert alone(unpaired).verdict == "within noise"
     paired = compare({0: 0.0, 1: 0.0}, {0: 0.0005, 1: 0.0005})
-    assert paired.test.name == SIGN_TEST and paired.p_value == pytest.approx(0.5) and paired.verdict == "within noise"
-    assert "no spread in the differences: a sign test needs 6 seeds for p < 0.05" in paired.explain()
+    assert paired.test.name == SIGN_TEST and paired.test.p_value == pytest.approx(0.5)
+    assert alone(paired).verdict == "within noise"
+    assert "no spread in the differences: a sign test needs 6 seeds for p < 0.05" in alone(paired).explain()
     # The same shift on every seed, up to float rounding, is no spread either; with 6 seeds the sign test
     # can decide (p = 2/2⁶), and it uses only the directions.
     old = {s: 0.1 * (s + 1) for s in range(6)}
     six = compare(old, {s: v + 0.02 for s, v in old.items()})
-    assert six.test.name == SIGN_TEST and six.p_value == pytest.approx(2 / 2**6) and six.verdict == "worse"
+    assert six.test.name == SIGN_TEST and six.test.p_value == pytest.approx(2 / 2**6) and alone(six).verdict == "worse"
 
 
 def test_one_seed_on_a_side_gives_no_verdict_and_says_how_to_measure():
     for old, new in (([0.1918], [0.1927]), ([0.1918], [0.19, 0.2, 0.21]), ([0.19, 0.2, 0.21], [0.1927])):
-        c = compare(old, new)
-        assert c.verdict == "noise unknown" and c.p_value is None
-        assert HOW_TO_MEASURE in c.explain() and "seeds=[0,1,2]" in c.explain()
+        j = alone(compare(old, new))
+        assert j.verdict == "noise unknown" and j.comparison.test is None
+        assert HOW_TO_MEASURE in j.explain() and "seeds=[0,1,2]" in j.explain()
     diverged = compare({0: 3.5, 1: 3.4, 2: 3.6}, {0: 3.3, 1: None, 2: None})
-    assert diverged.explain().startswith("noise unknown (1 seed with a value, of 3, on a side;")
+    assert alone(diverged).explain().startswith("noise unknown (1 seed with a value, of 3, on a side;")
 
 
 def test_identical_values_are_the_same_seed_for_seed():
-    assert compare([0.1918], [0.1918]).verdict == "same"
-    assert compare({0: 0.19, 1: 0.2}, {0: 0.19, 1: 0.2}).verdict == "same"
+    assert alone(compare([0.1918], [0.1918])).verdict == "same"
+    assert alone(compare({0: 0.19, 1: 0.2}, {0: 0.19, 1: 0.2})).verdict == "same"
     # The same values on other seeds are not the same result.
-    assert compare({0: 0.19, 1: 0.2}, {0: 0.2, 1: 0.19}).verdict != "same"
-    assert compare({0: 3.4, 1: None}, {0: 3.4, 2: None}).verdict != "same"
+    assert alone(compare({0: 0.19, 1: 0.2}, {0: 0.2, 1: 0.19})).verdict != "same"
+    assert alone(compare({0: 3.4, 1: None}, {0: 3.4, 2: None})).verdict != "same"
 
 
 def test_runs_that_appear_or_disappear_or_never_have_a_value():
-    assert compare([], [0.2]).verdict == "new"
-    assert compare([0.2], []).verdict == "gone"
-    assert compare([], []).verdict == "same"
-    assert compare({0: None}, {0: None, 1: None}).verdict == "no values"
+    assert alone(compare([], [0.2])).verdict == "new"
+    assert alone(compare([0.2], [])).verdict == "gone"
+    assert alone(compare([], [])).verdict == "same"
+    assert alone(compare({0: None}, {0: None, 1: None})).verdict == "no values"
 
 
 def test_holm_on_the_textbook_example():
@@ -135,14 +141,14 @@ def test_judge_adjusts_across_the_whole_family():
         compare([1, 2, 3], [4, 5, 6, 7]),
     ]
     untested = [compare([0.1], [0.2]), compare([0.3], [0.3])]  # noise unknown, same: not in the family
-    family = tested + untested + [tested[0]]  # a comparison listed twice is one test
-    judged = judge(family)
-    expected = holm([c.p_value for c in tested])
-    assert [j.adjusted_p for j in judged[:3]] == pytest.approx(expected.tolist())
-    assert [j.tests for j in judged] == [3] * 6 and judged[5].adjusted_p == judged[0].adjusted_p
-    assert [j.verdict for j in judged[3:5]] == ["noise unknown", "same"]
-    assert tested[0].verdict == "worse" and judged[0].verdict == "within noise"  # real alone, not among three
-    assert "paired t-test, 4 seeds paired: p = 0.049, Holm 0.097 over 3 tests" in judged[0].explain()
+    judged = judge(tested + untested + [tested[0]])  # a comparison listed twice is one test
+    assert list(judged) == tested + untested
+    expected = holm([c.test.p_value for c in tested])
+    assert [judged[c].adjusted_p for c in tested] == pytest.approx(expected.tolist())
+    assert [j.tests for j in judged.values()] == [3] * 5
+    assert [judged[c].verdict for c in untested] == ["noise unknown", "same"]
+    assert alone(tested[0]).verdict == "worse" and judged[tested[0]].verdict == "within noise"  # not among three
+    assert "paired t-test, 4 seeds paired: p = 0.049, Holm 0.097 over 3 tests" in judged[tested[0]].explain()
 
 
 def test_the_smallest_detectable_difference():
@@ -165,11 +171,11 @@ def test_the_verdict_says_what_its_seeds_could_detect():
     c = compare({0: 0.190, 1: 0.195, 2: 0.200}, {0: 0.192, 1: 0.196, 2: 0.199})
     spread = float(np.std([0.002, 0.001, -0.001], ddof=1))
     d = detectable_effect(3, ALPHA)
-    assert c.verdict == "within noise" and c.p_value > ALPHA
-    assert c.explain().endswith(f"; detects {d * spread:.2g} ({d:.2g} sd) with 80% power)")
+    assert alone(c).verdict == "within noise" and c.test.p_value > ALPHA
+    assert alone(c).explain().endswith(f"; detects {d * spread:.2g} ({d:.2g} sd) with 80% power)")
     # In a family of six, the strictest level is ALPHA / 6: a bigger difference is needed.
     six = judge([c] + [compare({0: i, 1: i + 1.0, 2: i + 2.5}, {0: i, 1: i + 1.5, 2: i + 2.0}) for i in range(5)])
-    assert f"({detectable_effect(3, ALPHA / 6):.2g} sd)" in six[0].explain() and six[0].level == ALPHA / 6
+    assert f"({detectable_effect(3, ALPHA / 6):.2g} sd)" in six[c].explain() and six[c].level == ALPHA / 6
 
 
 def test_rank_tests_need_enough_seeds_to_ever_decide():
@@ -192,11 +198,14 @@ def _simulated(rng: np.random.Generator, reports: int, seeds: int, shift: np.nda
     return old, new
 
 
-def _as_reports(old: np.ndarray, new: np.ndarray) -> list[list[Comparison]]:
-    return [
-        [compare(dict(enumerate(o)), dict(enumerate(n))) for o, n in zip(old[r], new[r], strict=True)]
-        for r in range(len(old))
-    ]
+def _adjusted_by_judge(old: np.ndarray, new: np.ndarray) -> list[list[float]]:
+    """Each simulated report's Holm-adjusted p-values as :func:`judge` gives them, metric by metric."""
+    out = []
+    for r in range(len(old)):
+        comparisons = [compare(dict(enumerate(o)), dict(enumerate(n))) for o, n in zip(old[r], new[r], strict=True)]
+        judged = judge(comparisons)
+        out.append([judged[c].adjusted_p for c in comparisons])
+    return out
 
 
 def test_simulated_reports_without_a_real_difference_rarely_claim_one():
@@ -205,8 +214,8 @@ def test_simulated_reports_without_a_real_difference_rarely_claim_one():
     old, new = _simulated(rng, reports, 3, np.zeros(METRICS))
     p = stats.ttest_rel(new, old, axis=-1).pvalue  # (reports, metrics)
     adjusted = holm(p)
-    for report, comparisons in enumerate(_as_reports(old[:20], new[:20])):  # the same numbers as judge's
-        assert [j.adjusted_p for j in judge(comparisons)] == pytest.approx(adjusted[report].tolist(), rel=1e-9)
+    for report, by_judge in enumerate(_adjusted_by_judge(old[:20], new[:20])):  # the same numbers as judge's
+        assert by_judge == pytest.approx(adjusted[report].tolist(), rel=1e-9)
     false_alarm = float(np.mean((adjusted < ALPHA).any(axis=1)))
     unadjusted = float(np.mean((p < ALPHA).any(axis=1)))
     # Holm keeps any false "better" or "worse" in a report at or below 5 % (exactly 1 − (1 − 0.05/6)⁶ =
@@ -228,8 +237,8 @@ def test_simulated_reports_find_the_stated_smallest_difference_with_the_stated_p
     old, new = _simulated(rng, reports, seeds, shift)
     result = stats.ttest_rel(new, old, axis=-1)
     adjusted = holm(result.pvalue)
-    for report, comparisons in enumerate(_as_reports(old[:10], new[:10])):
-        assert [j.adjusted_p for j in judge(comparisons)] == pytest.approx(adjusted[report].tolist(), rel=1e-9)
+    for report, by_judge in enumerate(_adjusted_by_judge(old[:10], new[:10])):
+        assert by_judge == pytest.approx(adjusted[report].tolist(), rel=1e-9)
     found = float(np.mean((adjusted[:, 0] < ALPHA) & (result.statistic[:, 0] < 0)))
     wrong_way = float(np.mean((adjusted[:, 0] < ALPHA) & (result.statistic[:, 0] > 0)))
     # Holm rejects whatever is below ALPHA / 6, so the power is POWER, a little more when a false
@@ -241,10 +250,10 @@ def test_simulated_reports_find_the_stated_smallest_difference_with_the_stated_p
 
 def test_scipy_is_imported_only_for_a_p_value():
     code = (
-        "import sys; from dlpipe.report.comparison import Comparison, Sample\n"
-        "one = Comparison(Sample.of([0.19]), Sample.of([0.2]), True); one.explain()\n"
+        "import sys; from dlpipe.report.comparison import Comparison, Sample, judge\n"
+        "one = Comparison(Sample.of([0.19]), Sample.of([0.2])); judge([one])[one].explain()\n"
         "print('scipy.stats' in sys.modules)\n"
-        "Comparison(Sample.of([0.19, 0.2]), Sample.of([0.3, 0.31]), True).explain()\n"
+        "two = Comparison(Sample.of([0.19, 0.2]), Sample.of([0.3, 0.31])); judge([two])[two].explain()\n"
         "print('scipy.stats' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -58,17 +58,14 @@ from dlpipe.report.seed_tests import (
 HOW_TO_MEASURE = "run several seeds to measure it: dvc exp run -S 'seeds=[0,1,2]'"
 
 BETTER, WORSE, WITHIN_NOISE, SAME, UNKNOWN = "better", "worse", "within noise", "same", "noise unknown"
-CHANGED, NEW, GONE, NO_VALUES = "changed", "new", "gone", "no values"
+NEW, GONE, NO_VALUES = "new", "gone", "no values"
 
 Seed = int | None  # None: a value whose seed is not known (a summary without its per-seed table)
 
 
-def _finite(value: float | None) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
-def _seed_order(item: tuple[Seed, object]) -> tuple[bool, int]:
-    return (item[0] is None, item[0] or 0)
+def seed_key(seed: Seed) -> tuple[bool, int]:
+    """Sort key of a seed: by number, an unknown seed last."""
+    return (seed is None, seed or 0)
 
 
 @dataclass(frozen=True)
@@ -82,9 +79,11 @@ class Sample:
     def of(cls, values: Mapping[Seed, float | None] | Sequence[float | None]) -> Sample:
         """From ``{seed: value}``, or from a list of values whose seeds are not known (never paired).
         A value that is missing, NaN or infinite is no value."""
-        keyed = isinstance(values, Mapping)
-        items = sorted(values.items(), key=_seed_order) if keyed else [(None, v) for v in values]
-        return cls(tuple((seed, _finite(v)) for seed, v in items))
+        if isinstance(values, Mapping):
+            items = sorted(values.items(), key=lambda item: seed_key(item[0]))
+        else:
+            items = [(None, v) for v in values]
+        return cls(tuple((seed, float(v) if v is not None and math.isfinite(v) else None) for seed, v in items))
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -95,16 +94,6 @@ class Sample:
     def n(self) -> int:
         """Number of seeds with a value."""
         return len(self.values)
-
-    @property
-    def total(self) -> int:
-        """Number of seeds trained, with a value or not."""
-        return len(self.by_seed)
-
-    @property
-    def keyed(self) -> bool:
-        """Whether every value's seed is known (only then can it be paired)."""
-        return all(seed is not None for seed, _ in self.by_seed)
 
     def seed_values(self) -> dict[int, float]:
         """``{seed: value}`` of the seeds with a known seed and a value."""
@@ -123,16 +112,15 @@ class Sample:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Old and new values of one metric, seed by seed, and the test that compares them."""
+    """Old and new values of one metric (lower is better), seed by seed, and the test that compares them."""
 
     old: Sample
     new: Sample
-    lower_is_better: bool = True
 
     @property
     def pairs(self) -> tuple[int, ...]:
-        """The seeds with a value on both sides (none when a side's seeds are not known)."""
-        if not (self.old.keyed and self.new.keyed):
+        """The seeds with a value on both sides (none when a side has a value whose seed is not known)."""
+        if any(seed is None for side in (self.old, self.new) for seed, _ in side.by_seed):
             return ()
         new = self.new.seed_values()
         return tuple(seed for seed in self.old.seed_values() if seed in new)
@@ -143,8 +131,7 @@ class Comparison:
         both sides have at least two values; None when the sides are identical or too small."""
         if self.old.by_seed == self.new.by_seed:
             return None
-        pairs = self.pairs
-        if len(pairs) >= MIN_SEEDS:
+        if len(pairs := self.pairs) >= MIN_SEEDS:
             old, new = self.old.seed_values(), self.new.seed_values()
             return paired_test([old[s] for s in pairs], [new[s] for s in pairs])
         if self.old.n >= MIN_SEEDS and self.new.n >= MIN_SEEDS:
@@ -173,25 +160,6 @@ class Comparison:
             return None
         return self.new.mean - self.old.mean
 
-    @property
-    def standard_error(self) -> float | None:
-        """Standard error of :attr:`difference`; None without a t-test."""
-        return self.test.standard_error if self.test is not None else None
-
-    @property
-    def p_value(self) -> float | None:
-        """The test's two-sided p-value, unadjusted; None without a test."""
-        return self.test.p_value if self.test is not None else None
-
-    @property
-    def verdict(self) -> str:
-        """The verdict of this comparison alone (a family of one): see :func:`judge`."""
-        return judge([self])[0].verdict
-
-    def explain(self) -> str:
-        """The verdict of this comparison alone with its evidence: see :meth:`Judgement.explain`."""
-        return judge([self])[0].explain()
-
 
 @dataclass(frozen=True)
 class Judgement:
@@ -200,23 +168,20 @@ class Judgement:
     comparison: Comparison
     adjusted_p: float | None  # None when no test decides
     tests: int  # how many distinct tests the family holds
-    alpha: float = ALPHA
 
     @property
     def level(self) -> float:
-        """The strictest level a p-value meets in this family (Holm's first step: alpha / tests)."""
-        return self.alpha / max(self.tests, 1)
+        """The strictest level a p-value meets in this family (Holm's first step: ALPHA / tests)."""
+        return ALPHA / max(self.tests, 1)
 
     @property
     def verdict(self) -> str:
-        """better / worse / within noise / changed (tested); same / new / gone / no values / noise unknown."""
+        """better / worse / within noise (tested); same / new / gone / no values / noise unknown."""
         c = self.comparison
         if c.status is not None or self.adjusted_p is None or c.test is None:
             return c.status or UNKNOWN
-        if self.adjusted_p >= self.alpha:
+        if self.adjusted_p >= ALPHA:
             return WITHIN_NOISE
-        if not c.lower_is_better:
-            return CHANGED
         return BETTER if c.test.difference < 0 else WORSE
 
     def evidence(self) -> str:
@@ -226,7 +191,8 @@ class Judgement:
             if c.status != UNKNOWN:
                 return ""
             side = min((c.old, c.new), key=lambda s: s.n)
-            of = f" with a value, of {side.total}," if side.total > side.n else ""
+            total = len(side.by_seed)
+            of = f" with a value, of {total}," if total > side.n else ""
             return f"{count(side.n, 'seed')}{of} on a side; {HOW_TO_MEASURE}"
         seeds = f"{count(t.n_old, 'seed')} paired" if t.paired else f"{t.n_old} vs {t.n_new} seeds"
         text = f"{t.name}, {seeds}: p = {t.p_value:.2g}"
@@ -245,10 +211,11 @@ class Judgement:
         return f"{self.verdict} ({evidence})" if evidence else self.verdict
 
 
-def judge(comparisons: Sequence[Comparison], alpha: float = ALPHA) -> list[Judgement]:
-    """The verdicts of all the comparisons of one report, in order: the tested ones' p-values adjusted
-    together by :func:`holm`, so that the chance of any false *better* or *worse* among them stays at
-    or below ``alpha``. A comparison listed twice (the same values) is one test."""
-    tested = list(dict.fromkeys(c for c in comparisons if c.status is None))
+def judge(comparisons: Sequence[Comparison]) -> dict[Comparison, Judgement]:
+    """The verdicts of all the comparisons of one report: the tested ones' p-values adjusted together by
+    :func:`holm`, so that the chance of any false *better* or *worse* among them stays at or below
+    :data:`ALPHA`. A comparison listed twice (the same values) is one test."""
+    family = list(dict.fromkeys(comparisons))
+    tested = [c for c in family if c.status is None]
     adjusted = dict(zip(tested, holm([c.test.p_value for c in tested if c.test is not None]), strict=True))
-    return [Judgement(c, float(adjusted[c]) if c in adjusted else None, len(tested), alpha) for c in comparisons]
+    return {c: Judgement(c, float(adjusted[c]) if c in adjusted else None, len(tested)) for c in family}

@@ -71,7 +71,7 @@ def answer_dropout(side: Side, verdicts: Verdicts | None = None) -> str:
         return "Cannot tell: a run of this revision has no finite validation loss (or no results at all)."
     gap, best = pair
     if verdicts is None:
-        verdicts = dict(zip(pair, judge(pair), strict=True))
+        verdicts = judge(pair)
     g, b = judged(gap, verdicts), judged(best, verdicts)
     reg, ctl = DROPOUT.regularised, DROPOUT.control
     best_verdict = f"{b.verdict} with Dropout" if b.verdict in JUDGED else b.verdict

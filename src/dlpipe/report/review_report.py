@@ -92,15 +92,15 @@ def report_verdicts(review: Review) -> dict[Comparison, Judgement]:
     comparisons = [c for run, _, c in change_comparisons(review) if run not in elsewhere]
     for side in (review.new, review.old):
         comparisons += [*(dropout_comparisons(side) or ()), *filter(None, [batchnorm_comparison(side)])]
-    return dict(zip(comparisons, judge(comparisons), strict=True))
+    return judge(comparisons)
 
 
 def _loss_row(review: Review, run: str, metric: str, c: Comparison, verdicts: Verdicts) -> str | None:
     if judged(c, verdicts).verdict == SAME:
         return None
     change = render.DASH if c.difference is None else render.signed(c.difference)
-    if c.standard_error is not None:
-        change += f" ± {render.number(c.standard_error)}"
+    if c.test is not None and c.test.standard_error is not None:
+        change += f" ± {render.number(c.test.standard_error)}"
     if run in _elsewhere(review):
         return _row(review, run, metric, change, NOT_COMPARED)
     j = judged(c, verdicts)

@@ -10,7 +10,7 @@ from typing import Any
 from dlpipe.core import environment
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.display import render
-from dlpipe.report.comparison import BETTER, Comparison, Judgement, Sample, judge
+from dlpipe.report.comparison import BETTER, Comparison, Judgement, Sample, judge, seed_key
 from dlpipe.report.review_data import Review, Side
 
 # A lower loss over the seeds that trained, while more seeds diverged: never "better".
@@ -31,11 +31,6 @@ def seed_names(seeds: Sequence[SeedKey]) -> str:
     if len(seeds) == 1:
         return seed_name(seeds[0])
     return "seeds " + ", ".join(str(s) for s in seeds)
-
-
-def seed_key(seed: SeedKey) -> tuple[bool, int]:
-    """Sort key of a seed: by number, an unknown seed last."""
-    return (seed is None, seed or 0)
 
 
 def in_seed_order(seeds: Any) -> list[SeedKey]:
@@ -120,7 +115,7 @@ def cap_reason(j: Judgement, old: tuple[Side, str], new: tuple[Side, str]) -> st
 def judged(c: Comparison, verdicts: Verdicts | None) -> Judgement:
     """``c``'s judgement in the report's family; alone (a family of one) when the family does not hold it."""
     found = verdicts.get(c) if verdicts is not None else None
-    return found if found is not None else judge([c])[0]
+    return found if found is not None else judge([c])[c]
 
 
 NOT_COMPARED = "not compared: computed in different environments"

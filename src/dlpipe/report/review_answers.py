@@ -4,24 +4,25 @@ concrete data?"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dlpipe.core.registry import BATCHNORM, DROPOUT
 from dlpipe.display import render
 from dlpipe.report import notebook
-from dlpipe.report.comparison import BETTER, HOW_TO_MEASURE, UNKNOWN, WITHIN_NOISE, WORSE, Comparison, judge
-from dlpipe.report.review_data import Side
-from dlpipe.report.review_text import (
-    NOT_BETTER,
-    SeedKey,
-    Verdicts,
-    cap_reason,
-    in_seed_order,
-    judged,
-    mean_text,
-    over,
-    seed_key,
-    seed_name,
-    value_text,
+from dlpipe.report.comparison import (
+    BETTER,
+    HOW_TO_MEASURE,
+    UNKNOWN,
+    WITHIN_NOISE,
+    WORSE,
+    Comparison,
+    Judgement,
+    Sample,
+    Seed,
+    judge,
 )
+from dlpipe.report.review_data import Side
+from dlpipe.report.review_text import NOT_BETTER, cap_reason, in_seed_order, mean_text, over, seed_name, value_text
 
 # The concrete target's scale. Predicting the same number for every row (the training targets' median)
 # gives a validation MAE of 13.57 on the notebook's split (a random 70 % for training, seed 0); the
@@ -33,34 +34,22 @@ CONSTANT_PREDICTION_MAE = 13.57
 # diverges has no finite loss, and one that stays near a constant prediction (10 epochs of SGD with
 # BatchNormalization: 30.7, worse than a constant) has not trained. Only meaningful for an MAE loss.
 TRAINS_BELOW = CONSTANT_PREDICTION_MAE / 2
-JUDGED = (BETTER, WORSE, WITHIN_NOISE)
 
-
-def _has_values(side: Side, run: str) -> bool:
-    return side.sample(run, "min_val_loss").n > 0
+# The Dropout answer's lead for each verdict a test gave the overfitting gap.
+DROPOUT_LEADS = {BETTER: "Yes", WORSE: "No: it overfits more", WITHIN_NOISE: "No measurable difference"}
 
 
 def dropout_comparisons(side: Side) -> tuple[Comparison, Comparison] | None:
     """(overfitting gap, min validation loss) of the run without Dropout (old) against the run with it
     (new), seed by seed; None when this revision cannot answer."""
     reg, ctl = DROPOUT.regularised, DROPOUT.control
-    if side.params.get("dropout") == 0 or not (_has_values(side, reg) and _has_values(side, ctl)):
+    if side.params.get("dropout") == 0 or not all(side.sample(run, "min_val_loss").n for run in (reg, ctl)):
         return None
     gap = Comparison(side.sample(ctl, "overfitting_gap"), side.sample(reg, "overfitting_gap"))
-    best = Comparison(side.sample(ctl, "min_val_loss"), side.sample(reg, "min_val_loss"))
-    return gap, best
+    return gap, Comparison(side.sample(ctl, "min_val_loss"), side.sample(reg, "min_val_loss"))
 
 
-def _per_seed_direction(c: Comparison, smaller: str) -> str:
-    """``, smaller with Dropout on 3 of 3 seeds`` (over the seeds both runs have), or nothing with one."""
-    pairs = c.pairs
-    if len(pairs) < 2:
-        return ""
-    old, new = c.old.seed_values(), c.new.seed_values()
-    return f", {smaller} on {sum(new[s] < old[s] for s in pairs)} of {len(pairs)} seeds"
-
-
-def answer_dropout(side: Side, verdicts: Verdicts | None = None) -> str:
+def answer_dropout(side: Side, verdicts: Mapping[Comparison, Judgement] | None = None) -> str:
     """Does Dropout reduce overfitting here? The overfitting gap with Dropout against the run without,
     seed by seed. ``verdicts``: the report's; alone, the answer's two comparisons are its family."""
     rate = side.params.get("dropout")
@@ -70,14 +59,16 @@ def answer_dropout(side: Side, verdicts: Verdicts | None = None) -> str:
     if pair is None:
         return "Cannot tell: a run of this revision has no finite validation loss (or no results at all)."
     gap, best = pair
-    if verdicts is None:
-        verdicts = judge(pair)
-    g, b = judged(gap, verdicts), judged(best, verdicts)
+    verdicts = judge(pair) if verdicts is None else verdicts
+    g, b = verdicts[gap], verdicts[best]
     reg, ctl = DROPOUT.regularised, DROPOUT.control
-    best_verdict = f"{b.verdict} with Dropout" if b.verdict in JUDGED else b.verdict
+    best_verdict = f"{b.verdict} with Dropout" if b.verdict in (BETTER, WORSE, WITHIN_NOISE) else b.verdict
     if cap_reason(b, (side, ctl), (side, reg)):
         best_verdict = f"{NOT_BETTER} with Dropout: lower only over the seeds that trained, more diverged"
-    direction = _per_seed_direction(gap, "smaller with Dropout")
+    direction = ""
+    if len(gap.pairs) > 1:  # seed by seed, over the seeds both runs have
+        old, new = gap.old.seed_values(), gap.new.seed_values()
+        direction = f", smaller with Dropout on {sum(new[s] < old[s] for s in gap.pairs)} of {len(gap.pairs)} seeds"
     numbers = (
         f"Overfitting gap (final − min validation loss) {value_text(side, reg, 'overfitting_gap')} with "
         f"Dropout({rate}) vs {value_text(side, ctl, 'overfitting_gap')} without{direction}; "
@@ -90,12 +81,8 @@ def answer_dropout(side: Side, verdicts: Verdicts | None = None) -> str:
         lead = f"**{'Yes' if smaller else 'No'} on this seed, noise unknown** ({HOW_TO_MEASURE})."
     elif why:
         lead = f"**Not clearly: more seeds diverged with Dropout** ({why}; {g.evidence()})."
-    elif g.verdict == WITHIN_NOISE:
-        lead = f"**No measurable difference** ({g.evidence()})."
-    elif g.verdict == BETTER:
-        lead = f"**Yes** ({g.evidence()})."
-    elif g.verdict == WORSE:
-        lead = f"**No: it overfits more** ({g.evidence()})."
+    elif g.verdict in DROPOUT_LEADS:
+        lead = f"**{DROPOUT_LEADS[g.verdict]}** ({g.evidence()})."
     else:
         lead = "**No difference.**"
     return f"{lead} {numbers}"
@@ -106,27 +93,25 @@ def _threshold(side: Side) -> float | None:
     return TRAINS_BELOW if side.params.get("train_batchnorm.loss", "mae") == "mae" else None
 
 
-def _trained(side: Side, run: str) -> dict[SeedKey, float]:
+def _trained(side: Side, run: str) -> dict[Seed, float]:
     """The seeds of ``run`` that trained (see :data:`TRAINS_BELOW`), with their min validation loss."""
     below = _threshold(side)
     values = side.per_seed(run, "min_val_loss")
     return {s: v for s, v in values.items() if v is not None and (below is None or v < below)}
 
 
-def _failures(side: Side, run: str) -> list[str]:
-    """How each seed of ``run`` that did not train failed: ``seed 0 diverged at epoch 1``."""
-    trained, states = _trained(side, run), side.divergence(run)
+def _failures(side: Side, run: str) -> str:
+    """How each seed of ``run`` that did not train failed: ``seed 0 diverged at epoch 1, seed 2 reached only …``."""
+    trained, states, values = _trained(side, run), side.divergence(run), side.per_seed(run, "min_val_loss")
     out = []
-    for seed, value in sorted(side.per_seed(run, "min_val_loss").items(), key=lambda item: seed_key(item[0])):
-        if seed in trained:
-            continue
-        at = states.get(seed)
+    for seed in in_seed_order(s for s in values if s not in trained):
+        at, value = states.get(seed), values[seed]
         if value is None:
             out.append(f"{seed_name(seed)} diverged at epoch {at}")
         else:
             then = f", then diverged at epoch {at}" if at is not None else ""
             out.append(f"{seed_name(seed)} reached only {render.number(value)}{then}")
-    return out
+    return ", ".join(out)
 
 
 def _late_divergence(side: Side, run: str) -> str:
@@ -155,7 +140,7 @@ def batchnorm_comparison(side: Side) -> Comparison | None:
     return Comparison(side.sample(ctl, "min_val_loss"), side.sample(reg, "min_val_loss"))
 
 
-def answer_batchnorm(side: Side, verdicts: Verdicts | None = None) -> str:
+def answer_batchnorm(side: Side, verdicts: Mapping[Comparison, Judgement] | None = None) -> str:
     """Does BatchNormalization let the optimizer train on this data? Seed by seed: the BN run must itself
     train (min validation loss below :data:`TRAINS_BELOW`), then the run without it is compared."""
     if side.params.get("train_batchnorm.batchnorm") is False:
@@ -174,32 +159,32 @@ def answer_batchnorm(side: Side, verdicts: Verdicts | None = None) -> str:
     )
     late = _late_divergence(side, ctl)
     if len(without) == n_ctl:
-        control = f"every seed trained: {mean_text(without)} {over(side, ctl, len(without))}{late}"
+        control = f"every seed trained: {mean_text(Sample.of(without))} {over(side, ctl, len(without))}{late}"
     elif without:
         control = (
-            f"{n_ctl - len(without)} of {render.count(n_ctl, 'seed')} did not train "
-            f"({', '.join(_failures(side, ctl))}), the other {len(without)} reached {mean_text(without)}{late}"
+            f"{n_ctl - len(without)} of {render.count(n_ctl, 'seed')} did not train ({_failures(side, ctl)}), "
+            f"the other {len(without)} reached {mean_text(Sample.of(without))}{late}"
         )
     else:
-        control = f"no seed trained: {', '.join(_failures(side, ctl))}"
+        control = f"no seed trained: {_failures(side, ctl)}"
+    trained = f"BN trained: {mean_text(Sample.of(bn))} {over(side, reg, len(bn))}{_late_divergence(side, reg)}"
     if not bn:
-        return (
-            f"**No: with BatchNormalization the network did not train either:** {', '.join(_failures(side, reg))}; "
-            f"without it {control}. {scale}"
-        )
-    if len(bn) < n_bn:
-        return (
+        lead = f"**No: with BatchNormalization the network did not train either:** {_failures(side, reg)}"
+    elif len(bn) < n_bn:
+        lead = (
             f"**Not reliably: with BatchNormalization {len(bn)} of {render.count(n_bn, 'seed')} trained** "
-            f"({mean_text(bn)}), {', '.join(_failures(side, reg))}; without it {control}. {scale}"
+            f"({mean_text(Sample.of(bn))}), {_failures(side, reg)}"
         )
-    trained = f"BN trained: {mean_text(bn)} {over(side, reg, len(bn))}{_late_divergence(side, reg)}"
-    if not without:
-        return f"**Yes.** {trained}; without it {control}. {scale}"
-    if len(without) < n_ctl:
-        lead = f"**Partly: without it {n_ctl - len(without)} of {render.count(n_ctl, 'seed')} did not train.**"
-        return f"{lead} {trained}; without it {control}. {scale}"
-    c = batchnorm_comparison(side)
-    assert c is not None  # every seed of both runs trained
-    j = judged(c, verdicts)
-    verdict = j.explain() if j.verdict != UNKNOWN else "noise unknown"
-    return f"**Not needed here.** Without BatchNormalization {control}; {trained} ({verdict}). {scale}"
+    elif not without:
+        lead = f"**Yes.** {trained}"
+    elif len(without) < n_ctl:
+        lead = (
+            f"**Partly: without it {n_ctl - len(without)} of {render.count(n_ctl, 'seed')} did not train.** {trained}"
+        )
+    else:  # every seed of both runs trained: their losses compare
+        c = batchnorm_comparison(side)
+        assert c is not None
+        j = (judge([c]) if verdicts is None else verdicts)[c]
+        verdict = j.explain() if j.verdict != UNKNOWN else UNKNOWN
+        return f"**Not needed here.** Without BatchNormalization {control}; {trained} ({verdict}). {scale}"
+    return f"{lead}; without it {control}. {scale}"

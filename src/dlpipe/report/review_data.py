@@ -56,7 +56,7 @@ class Side:
     def sample(self, run: str, metric: str) -> Sample:
         """The values of ``metric`` for ``run``, seed by seed (a seed without one, e.g. diverged at once,
         is in it without a value)."""
-        return Sample.of({seed: s.get(metric) for seed, s in self.by_seed(run).items()})
+        return Sample.of(self.per_seed(run, metric))
 
     def per_seed(self, run: str, metric: str) -> dict[int | None, Any]:
         """``{seed: value}`` of ``metric`` for ``run`` (None for a seed without it)."""

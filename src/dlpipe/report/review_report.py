@@ -10,26 +10,22 @@ together (:func:`dlpipe.report.comparison.judge`). Pure functions of the gathere
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.display import render
-from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, judge
+from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, Seed, judge
 from dlpipe.report.review_answers import answer_batchnorm, answer_dropout, batchnorm_comparison, dropout_comparisons
 from dlpipe.report.review_data import Review, Side
 from dlpipe.report.review_text import (
     NOT_BETTER,
     NOT_COMPARED,
-    SeedKey,
-    Verdicts,
     cap_reason,
     diverged_lines,
     diverged_share,
     in_seed_order,
-    judged,
     seed_name,
-    seed_names,
     value_text,
     where_computed,
 )
@@ -39,71 +35,46 @@ from dlpipe.train.summary import LOWER_IS_BETTER
 COMPARED = ("min_val_loss", "overfitting_gap", "min_val_loss_epoch", "diverged_seeds")
 
 
-def _changes(
-    old: Mapping[SeedKey, Any], new: Mapping[SeedKey, Any], labels: tuple[str, str], describe: Callable
-) -> str:
-    """The seeds whose value differs, each as ``describe(seed, old, new)``, then the seeds on one side only."""
-    parts = [describe(s, old[s], new[s]) for s in in_seed_order(set(old) & set(new)) if old[s] != new[s]]
-    for only, label in (
-        (in_seed_order(set(old) - set(new)), labels[0]),
-        (in_seed_order(set(new) - set(old)), labels[1]),
-    ):
-        if only:
-            parts.append(f"{seed_names(only)} only in `{label}`")
-    return "; ".join(parts)
+def _runs(review: Review) -> list[str]:
+    """The runs either revision has, in the registry's order."""
+    return [run for t in TRAINING_STAGES for run in t.runs if review.old.has(run) or review.new.has(run)]
 
 
-def _epoch_change(seed: SeedKey, old: Any, new: Any) -> str:
-    return f"{seed_name(seed)}: {render.DASH if old is None else old} → {render.DASH if new is None else new}"
-
-
-def _divergence_change(seed: SeedKey, old: int | None, new: int | None) -> str:
-    name = seed_name(seed)
-    if old is None:
-        return f"{name} now diverges (epoch {new})"
-    if new is None:
-        return f"{name} no longer diverges (was epoch {old})"
-    return f"{name} diverges at epoch {new}, was {old}"
-
-
-def change_comparisons(review: Review) -> list[tuple[str, str, Comparison]]:
-    """(run, metric, comparison) of every tested metric of every run either revision has."""
-    out = []
-    for t in TRAINING_STAGES:
-        for run in t.runs:
-            if review.old.has(run) or review.new.has(run):
-                for metric in LOWER_IS_BETTER:
-                    old, new = review.old.sample(run, metric), review.new.sample(run, metric)
-                    out.append((run, metric, Comparison(old, new)))
-    return out
-
-
-def _elsewhere(review: Review) -> set[str]:
-    """The runs whose two sides were computed in different environments: not compared."""
+def _not_compared(review: Review) -> set[str]:
+    """The runs whose two sides were computed in different environments: the machine alone could explain them."""
     stages = review.machine_differences()
     return {run for t in TRAINING_STAGES if t.stage in stages for run in t.runs}
 
 
+def _loss(review: Review, run: str, metric: str) -> Comparison:
+    return Comparison(review.old.sample(run, metric), review.new.sample(run, metric))
+
+
 def report_verdicts(review: Review) -> dict[Comparison, Judgement]:
-    """Every comparison the report judges (the metrics that changed and both revisions' answers), each
-    with its verdict in the one family of the report's tests (Holm across all of them). Runs computed in
-    different environments on the two sides are not judged: the machine alone could explain them."""
-    elsewhere = _elsewhere(review)
-    comparisons = [c for run, _, c in change_comparisons(review) if run not in elsewhere]
+    """Every comparison the report judges (the losses of the runs compared and both revisions' answers),
+    each with its verdict in the one family of the report's tests (Holm across all of them)."""
+    skip = _not_compared(review)
+    comparisons = [_loss(review, run, m) for run in _runs(review) if run not in skip for m in LOWER_IS_BETTER]
     for side in (review.new, review.old):
         comparisons += [*(dropout_comparisons(side) or ()), *filter(None, [batchnorm_comparison(side)])]
     return judge(comparisons)
 
 
-def _loss_row(review: Review, run: str, metric: str, c: Comparison, verdicts: Verdicts) -> str | None:
-    if judged(c, verdicts).verdict == SAME:
+def _row(review: Review, run: str, metric: str, change: str, verdict: str) -> str:
+    old, new = value_text(review.old, run, metric), value_text(review.new, run, metric)
+    return f"| {run} | {metric} | {old} | {new} | {change} | {verdict} |"
+
+
+def _loss_row(review: Review, run: str, metric: str, c: Comparison, j: Judgement | None) -> str | None:
+    """A loss's row: its change ± standard error and its verdict ``j`` in the report (None: the run is not
+    compared); None when it is the same seed for seed."""
+    if c.status == SAME:
         return None
     change = render.DASH if c.difference is None else render.signed(c.difference)
     if c.test is not None and c.test.standard_error is not None:
         change += f" ± {render.number(c.test.standard_error)}"
-    if run in _elsewhere(review):
+    if j is None:
         return _row(review, run, metric, change, NOT_COMPARED)
-    j = judged(c, verdicts)
     why = cap_reason(j, (review.old, run), (review.new, run))
     if why:
         verdict = f"{NOT_BETTER} ({why}; {j.evidence()})"
@@ -116,51 +87,41 @@ def _loss_row(review: Review, run: str, metric: str, c: Comparison, verdicts: Ve
     return _row(review, run, metric, change, verdict)
 
 
-def metric_rows(review: Review, verdicts: Verdicts | None = None) -> tuple[list[str], list[str]]:
-    """Markdown rows of the metrics that changed, and the names of those that are the same seed for seed.
+def _seed_change(metric: str, seed: Seed, old: Any, new: Any) -> str:
+    name = seed_name(seed)
+    if metric != "diverged_seeds":
+        return f"{name}: {render.DASH if old is None else old} → {render.DASH if new is None else new}"
+    if old is None:
+        return f"{name} now diverges (epoch {new})"
+    if new is None:
+        return f"{name} no longer diverges (was epoch {old})"
+    return f"{name} diverges at epoch {new}, was {old}"
 
-    A metric no seed has on either side (the losses of a run whose every seed diverged at once) is in
-    neither. ``verdicts``: the report's (:func:`report_verdicts`), computed here when not given."""
-    verdicts = report_verdicts(review) if verdicts is None else verdicts
+
+def _seed_row(review: Review, run: str, metric: str, compared: bool) -> str | None:
+    """The epoch's or divergence's row: the seeds whose value differs, then those on one side only; None when
+    every seed is the same."""
     old, new = review.old, review.new
-    labels = (old.label, new.label)
-    tested = {(run, metric): c for run, metric, c in change_comparisons(review)}
-    rows, unchanged = [], []
-    for t in TRAINING_STAGES:
-        for run in t.runs:
-            if not (old.has(run) or new.has(run)):
-                continue
-            for metric in COMPARED:
-                if (run, metric) in tested:
-                    c = tested[run, metric]
-                    if not (c.old.n or c.new.n):
-                        continue
-                    row = _loss_row(review, run, metric, c, verdicts)
-                else:
-                    divergence = metric == "diverged_seeds"
-                    a, b = (
-                        (old.divergence(run), new.divergence(run))
-                        if divergence
-                        else (old.per_seed(run, metric), new.per_seed(run, metric))
-                    )
-                    if not divergence and all(v is None for v in (*a.values(), *b.values())):
-                        continue  # no seed has an epoch of its minimum on either side
-                    describe = _divergence_change if divergence else _epoch_change
-                    row = None if a == b else _descriptive_row(review, run, metric, _changes(a, b, labels, describe))
-                if row is None:
-                    unchanged.append(f"{metric} of {run}")
-                else:
-                    rows.append(row)
-    return rows, unchanged
-
-
-def _descriptive_row(review: Review, run: str, metric: str, detail: str) -> str:
-    old, new = review.old, review.new
-    if run in _elsewhere(review):
+    divergence = metric == "diverged_seeds"
+    a, b = (
+        (old.divergence(run), new.divergence(run))
+        if divergence
+        else (old.per_seed(run, metric), new.per_seed(run, metric))
+    )
+    if a == b:
+        return None
+    parts = [_seed_change(metric, s, a[s], b[s]) for s in in_seed_order(a.keys() & b.keys()) if a[s] != b[s]]
+    for only, side in ((a.keys() - b.keys(), old), (b.keys() - a.keys(), new)):
+        if only:
+            seeds = in_seed_order(only)
+            names = seed_name(seeds[0]) if len(seeds) == 1 else "seeds " + ", ".join(str(s) for s in seeds)
+            parts.append(f"{names} only in `{side.label}`")
+    detail = "; ".join(parts)
+    if not compared:
         verdict = f"{NOT_COMPARED}: {detail}"
     elif not old.has(run) or not new.has(run):
         verdict = NEW if new.has(run) else GONE
-    elif metric == "diverged_seeds" and diverged_share(new, run) != diverged_share(old, run):
+    elif divergence and diverged_share(new, run) != diverged_share(old, run):
         verdict = (
             f"{'more' if diverged_share(new, run) > diverged_share(old, run) else 'fewer'} seeds diverge: {detail}"
         )
@@ -169,9 +130,28 @@ def _descriptive_row(review: Review, run: str, metric: str, detail: str) -> str:
     return _row(review, run, metric, render.DASH, verdict)
 
 
-def _row(review: Review, run: str, metric: str, change: str, verdict: str) -> str:
-    old, new = value_text(review.old, run, metric), value_text(review.new, run, metric)
-    return f"| {run} | {metric} | {old} | {new} | {change} | {verdict} |"
+def metric_rows(review: Review, verdicts: Mapping[Comparison, Judgement] | None = None) -> tuple[list[str], list[str]]:
+    """Markdown rows of the metrics that changed, and the names of those that are the same seed for seed.
+
+    A metric no seed has on either side (the losses of a run whose every seed diverged at once) is in
+    neither. ``verdicts``: the report's (:func:`report_verdicts`), computed here when not given."""
+    verdicts = report_verdicts(review) if verdicts is None else verdicts
+    skip = _not_compared(review)
+    rows, unchanged = [], []
+    for run in _runs(review):
+        for metric in COMPARED:
+            if metric != "diverged_seeds" and not any(side.sample(run, metric).n for side in (review.old, review.new)):
+                continue  # no seed has a value on either side
+            if metric in LOWER_IS_BETTER:
+                c = _loss(review, run, metric)
+                row = _loss_row(review, run, metric, c, None if run in skip else verdicts[c])
+            else:
+                row = _seed_row(review, run, metric, run not in skip)
+            if row is None:
+                unchanged.append(f"{metric} of {run}")
+            else:
+                rows.append(row)
+    return rows, unchanged
 
 
 def _batchnorm_question(review: Review) -> str:
@@ -229,7 +209,7 @@ def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) 
     lines += ["", f"### {_batchnorm_question(review)}", ""]
     lines += [f"- {_label(side)}: {answer_batchnorm(side, verdicts)}" for side in (new, old)]
     rows, unchanged = metric_rows(review, verdicts)
-    tests = len({c for c in verdicts if c.status is None})
+    tests = max((j.tests for j in verdicts.values()), default=0)
     lines += ["", "## Metrics that changed", "", _method(tests), ""]
     if rows:
         lines += [f"| run | metric | {old.label} | {new.label} | change | verdict |", "|---|---|---|---|---|---|"]

@@ -4,37 +4,25 @@ loss curves' section."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 from dlpipe.core import environment
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.display import render
-from dlpipe.report.comparison import BETTER, Comparison, Judgement, Sample, judge, seed_key
+from dlpipe.report.comparison import BETTER, Judgement, Sample, Seed, seed_key
 from dlpipe.report.review_data import Review, Side
 
 # A lower loss over the seeds that trained, while more seeds diverged: never "better".
 NOT_BETTER = "not better"
 
-# The report's verdicts: each comparison it judges, with its judgement in the report's family of tests.
-Verdicts = Mapping[Comparison, Judgement]
-SeedKey = int | None  # None: a revision's one value whose seed its params do not name
 
-
-def seed_name(seed: SeedKey) -> str:
+def seed_name(seed: Seed) -> str:
     """``seed 2``, or ``the seed`` when it is not known."""
     return "the seed" if seed is None else f"seed {seed}"
 
 
-def seed_names(seeds: Sequence[SeedKey]) -> str:
-    """``seed 1`` or ``seeds 1, 2``."""
-    if len(seeds) == 1:
-        return seed_name(seeds[0])
-    return "seeds " + ", ".join(str(s) for s in seeds)
-
-
-def in_seed_order(seeds: Any) -> list[SeedKey]:
-    """``seeds`` sorted by :func:`seed_key`."""
+def in_seed_order(seeds: Iterable[Seed]) -> list[Seed]:
+    """``seeds`` sorted by number, an unknown seed last."""
     return sorted(seeds, key=seed_key)
 
 
@@ -46,10 +34,14 @@ def over(side: Side, run: str, with_value: int) -> str:
     return f"({with_value} of {render.count(total, 'seed')}{f'; {diverged} diverged' if diverged else ''})"
 
 
+def diverged_of(side: Side, run: str) -> str:
+    """How many of ``run``'s seeds diverged: ``2 of 3 seeds``."""
+    return f"{side.diverged_count(run)} of {render.count(side.seed_count(run), 'seed')}"
+
+
 def divergence_text(side: Side, run: str) -> str:
     """``0 of 3 seeds``; ``2 of 3 seeds (seed 0 at epoch 1, seed 2 at epoch 40)``."""
-    head = f"{side.diverged_count(run)} of {render.count(side.seed_count(run), 'seed')}"
-    states = side.divergence(run)
+    head, states = diverged_of(side, run), side.divergence(run)
     named = [f"{seed_name(s)} at epoch {states[s]}" for s in in_seed_order(states) if states[s] is not None]
     return f"{head} ({', '.join(named)})" if named else head
 
@@ -72,6 +64,12 @@ def diverged_lines(review: Review) -> list[str]:
     return [lead, "", *lines, ""]
 
 
+def mean_text(sample: Sample) -> str:
+    """``3.4500 ± 0.0707``: the mean with its spread (two values or more); a dash without values."""
+    spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
+    return f"{render.number(sample.mean)}{spread}"
+
+
 def value_text(side: Side, run: str, metric: str) -> str:
     """A metric of a run as the report shows it, with the seeds it is over."""
     if not side.has(run):
@@ -81,17 +79,7 @@ def value_text(side: Side, run: str, metric: str) -> str:
     sample = side.sample(run, metric)
     if metric == "min_val_loss_epoch":
         return f"{render.epochs(int(v) for v in sample.values)} {over(side, run, sample.n)}"
-    if sample.mean is None:
-        return f"{render.DASH} {over(side, run, 0)}"
-    spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
-    return f"{render.number(sample.mean)}{spread} {over(side, run, sample.n)}"
-
-
-def mean_text(values: Mapping[SeedKey, float]) -> str:
-    """``3.4500 ± 0.0707``: the mean of ``{seed: value}`` with its spread (two values or more)."""
-    sample = Sample.of(dict(values))
-    spread = f" ± {render.number(sample.std)}" if sample.std is not None else ""
-    return f"{render.number(sample.mean)}{spread}"
+    return f"{mean_text(sample)} {over(side, run, sample.n)}"
 
 
 def diverged_share(side: Side, run: str) -> float:
@@ -102,20 +90,9 @@ def diverged_share(side: Side, run: str) -> float:
 
 def cap_reason(j: Judgement, old: tuple[Side, str], new: tuple[Side, str]) -> str | None:
     """Why a *better* is not one: the new run's seeds diverged more often. None when it stands."""
-    (old_side, old_run), (new_side, new_run) = old, new
-    if j.verdict != BETTER or diverged_share(new_side, new_run) <= diverged_share(old_side, old_run):
+    if j.verdict != BETTER or diverged_share(*new) <= diverged_share(*old):
         return None
-    return (
-        f"{new_side.diverged_count(new_run)} of {render.count(new_side.seed_count(new_run), 'seed')} diverged, "
-        f"against {old_side.diverged_count(old_run)} of {render.count(old_side.seed_count(old_run), 'seed')}: lower "
-        "only over the seeds that trained"
-    )
-
-
-def judged(c: Comparison, verdicts: Verdicts | None) -> Judgement:
-    """``c``'s judgement in the report's family; alone (a family of one) when the family does not hold it."""
-    found = verdicts.get(c) if verdicts is not None else None
-    return found if found is not None else judge([c])[c]
+    return f"{diverged_of(*new)} diverged, against {diverged_of(*old)}: lower only over the seeds that trained"
 
 
 NOT_COMPARED = "not compared: computed in different environments"

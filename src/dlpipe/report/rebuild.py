@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 from dlpipe.core.dvc_cli import git, resolve, run_dvc, stream_dvc
@@ -32,33 +31,18 @@ IDENTITY = ("-c", "user.name=dlpipe review", "-c", "user.email=review@dlpipe.inv
 NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 
 
-def environment_key(seeds: Sequence[int] | None = None) -> str:
-    """What a rebuild here depends on besides the revision: this machine's environment for every
-    backend, and the seeds asked for (None: the revision's own)."""
+def environment_key() -> str:
+    """What a rebuild here depends on besides the revision: this machine's environment for every backend."""
     here = {backend: describe_here(backend) for backend in PACKAGES}
-    text = json.dumps({"environment": here, "seeds": list(seeds) if seeds is not None else None}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps({"environment": here}, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _existing(ref: str, cwd: Path) -> str | None:
-    out = git("for-each-ref", "--format=%(objectname)", ref, cwd=cwd).strip()
-    return out or None
-
-
-def _set_seeds(worktree: Path, seeds: Sequence[int]) -> None:
-    # As `dvc exp run -S` writes it: DVC's own YAML writer keeps every comment of the revision's file.
-    from dvc.utils.serialize import modify_yaml
-
-    with modify_yaml(worktree / "params.yaml") as params:
-        params["seeds"] = list(seeds)
-
-
-def rebuild(rev: str, cwd: Path = Path(), seeds: Sequence[int] | None = None) -> str:
-    """The commit holding ``rev``'s results rebuilt on this machine (with ``seeds`` instead of the
-    revision's own, if given): reused if this machine made it before in the same environment."""
+def rebuild(rev: str, cwd: Path = Path()) -> str:
+    """The commit holding ``rev``'s results rebuilt on this machine: reused if this machine made it before
+    in the same environment."""
     commit = resolve(rev, cwd)
-    ref = f"{REF_PREFIX}/{commit}/{environment_key(seeds)}"
-    if found := _existing(ref, cwd):
+    ref = f"{REF_PREFIX}/{commit}/{environment_key()}"
+    if found := git("for-each-ref", "--format=%(objectname)", ref, cwd=cwd).strip():
         print(f"{rev}: reusing its rebuild on this machine ({found[:12]})", file=sys.stderr, flush=True)
         return found
     cache = Path(run_dvc("cache", "dir", cwd=cwd).strip()).resolve()
@@ -68,8 +52,6 @@ def rebuild(rev: str, cwd: Path = Path(), seeds: Sequence[int] | None = None) ->
         git(*NO_HOOKS, "worktree", "add", "--detach", str(worktree), commit, cwd=cwd)
         # This clone's cache, outputs and run-cache alike (config.local is the worktree's own).
         run_dvc("config", "--local", "cache.dir", str(cache), cwd=worktree)
-        if seeds is not None:
-            _set_seeds(worktree, seeds)
         print(f"{rev}: rebuilding its pipeline on this machine, in {worktree}", file=sys.stderr, flush=True)
         # --force: a revision's dvc.lock may well match its committed results, made on another machine.
         # The revision's own package first on the path: the project is installed editable, pointing at this

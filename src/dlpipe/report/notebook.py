@@ -8,7 +8,8 @@ retrain a model when it is corrected.
 
 from __future__ import annotations
 
-SOURCE = "Kaggle, Intro to Deep Learning, exercise 5: Dropout and Batch Normalization"
+from dlpipe.display.render import DASH
+
 # run -> minimum validation loss the notebook printed; None where it printed nan (the run diverged).
 MIN_VAL_LOSS: dict[str, float | None] = {"dropout": 0.1923, "batchnorm": 3.9469, "no_batchnorm": None}
 
@@ -16,6 +17,6 @@ MIN_VAL_LOSS: dict[str, float | None] = {"dropout": 0.1923, "batchnorm": 3.9469,
 def reference(run: str) -> str:
     """The notebook's min validation loss of ``run`` as the README's table shows it."""
     if run not in MIN_VAL_LOSS:
-        return "–"
+        return DASH
     value = MIN_VAL_LOSS[run]
     return "nan (diverged)" if value is None else f"{value:.4f}"

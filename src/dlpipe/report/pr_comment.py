@@ -45,10 +45,6 @@ VIEWER_QUERY = "query={ viewer { login } }"
 # ---------------------------------------------------------------- the comment's text
 
 
-def _is_remote(target: str) -> bool:
-    return target.startswith(("https://", "http://"))
-
-
 def rewrite_images(report: str, figures_url: str | None) -> str:
     """Replace each image of a local file by a line naming that file in the run's artifact.
 
@@ -58,7 +54,7 @@ def rewrite_images(report: str, figures_url: str | None) -> str:
     where = f"[`{ARTIFACT}` artifact]({figures_url})" if figures_url else f"`{ARTIFACT}` artifact of the workflow run"
 
     def replace(match: re.Match[str]) -> str:
-        if _is_remote(match["target"]):
+        if match["target"].startswith(("https://", "http://")):
             return match[0]
         alt = match["alt"] or "figure"
         return f"*Figure: {alt}* (`{match['target']}` in the {where})"
@@ -135,10 +131,10 @@ def token_login() -> str:
     login the REST API gives as its comments' author. A personal token answers with its user's login.
     """
     values = _json_values(gh_api(["graphql", "-f", VIEWER_QUERY]), "the token's account")
-    # The answer is {"data": {"viewer": {"login": ...}}}.
-    data = values[0].get("data") if values and isinstance(values[0], dict) else None
-    viewer = data.get("viewer") if isinstance(data, dict) else None
-    login = viewer.get("login") if isinstance(viewer, dict) else None
+    try:  # the answer is {"data": {"viewer": {"login": ...}}}
+        login = values[0]["data"]["viewer"]["login"]
+    except (IndexError, KeyError, TypeError):
+        login = None
     if not isinstance(login, str) or not login:
         raise UserError("gh did not say whose token GH_TOKEN is (no login in GraphQL's viewer); check the token")
     return login

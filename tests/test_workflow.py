@@ -232,7 +232,7 @@ def test_no_token_is_left_where_the_projects_code_runs(workflow):
 def test_review_workflow_does_what_the_review_needs():
     flow = load(WORKFLOW)
     assert "pull_request" in flow["on"]
-    assert flow["jobs"]["review"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert flow["jobs"]["review"]["permissions"] == {"contents": "read"}
     steps = flow["jobs"]["review"]["steps"]
     runs = "\n".join(step.get("run", "") for step in steps)
     assert steps[0]["uses"].startswith("actions/checkout") and steps[0]["with"]["fetch-depth"] == 0
@@ -255,13 +255,58 @@ def test_review_workflow_does_what_the_review_needs():
     assert review in runs
     upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["with"] == {"name": "review", "path": "review/"}
-    comment = steps[-1]
-    assert steps.index(upload) < steps.index(comment)
-    assert comment["env"]["GH_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
-    assert comment["run"].startswith("uv run --no-sync python -m dlpipe.report.pr_comment --report review/report.md")
-    assert '--pr "$PR"' in comment["run"] and '--figures-url "$RUN_URL#artifacts"' in comment["run"]
+    # The rebuilt base is cached under the commit the review rebuilds.
+    cache = next(step for step in steps if "rebuilt.bundle" in str(step.get("with", {}).get("path", "")))
+    assert cache["with"]["key"].endswith("-${{ steps.environment.outputs.base }}")
+    assert 'git rev-parse "origin/${BASE_REF}"' in runs
     text = WORKFLOW.read_text()
     assert "cml" not in text.lower() and "pip install" not in text
+
+
+def test_the_comment_is_posted_by_a_job_that_runs_nothing_of_the_pull_request():
+    flow = load(WORKFLOW)
+    job = flow["jobs"]["comment"]
+    assert job["needs"] == "review" and job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    checkout = job["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    # No install and no pipeline: the pull request's code never reaches the job that holds the token.
+    assert not re.search(r"\b(?:uv|pip|dvc|npm)\b", runs_of(job))
+    download = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"] == {"name": "review", "path": "review/"}
+    comment = job["steps"][-1]
+    assert comment["env"]["GH_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert comment["run"].startswith("PYTHONPATH=src python -m dlpipe.report.pr_comment --report review/report.md")
+    assert '--pr "$PR"' in comment["run"] and '--figures-url "$RUN_URL#artifacts"' in comment["run"]
+
+
+def test_the_comment_tool_runs_on_a_bare_python_as_the_comment_job_runs_it(tmp_path):
+    # The comment job installs nothing: the tool must start with the standard library alone.
+    import venv
+
+    venv.create(tmp_path / "bare", with_pip=False, symlinks=os.name != "nt")
+    python = tmp_path / "bare" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONHOME", "VIRTUAL_ENV"}} | {"PYTHONPATH": "src"}
+    proc = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "dlpipe.report.pr_comment",
+            "--report",
+            str(tmp_path / "missing.md"),
+            "--pr",
+            "1",
+            "--repo",
+            "o/r",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and proc.stderr.startswith("pr_comment: error: "), proc.stderr
+    assert "ModuleNotFoundError" not in proc.stderr and "missing.md" in proc.stderr
 
 
 def test_tests_workflow_runs_the_readme_test_command():

@@ -40,23 +40,14 @@ def test_two_workers_write_the_same_bytes_as_one_process(tmp_path):
     for workers in (1, 2):
         root = tmp_path / f"workers{workers}"
         outputs = Outputs(root / "models", root / "plots")
-        results[workers] = run_experiment(
-            RUNS, linear_arrays(), train_params(), outputs, title="t", seeds=[0, 1], workers=workers
-        )
+        with training_workers(workers, Progress()) as pool:
+            results[workers] = run_experiment(
+                RUNS, linear_arrays(), train_params(), outputs, title="t", seeds=[0, 1], pool=pool
+            )
     one, two = every_file(tmp_path / "workers1"), every_file(tmp_path / "workers2")
     assert sorted(one) == sorted(two) and len(one) == 8  # 4 models, 2 curves, the seed table, the figure
     assert {name: content == two[name] for name, content in one.items()} == dict.fromkeys(one, True)
     assert results[1] == results[2]
-
-
-def test_a_failing_job_in_a_worker_ends_the_experiment_with_its_error_and_stops_the_workers(tmp_path):
-    outputs = Outputs(tmp_path / "models", tmp_path / "plots")
-    runs = {"dropout": {"dropout": 0.3}, "broken": {"no_such_argument": 1}}
-    with pytest.raises(TypeError, match="no_such_argument"):
-        run_experiment(runs, linear_arrays(), train_params(), outputs, title="t", seeds=[0], workers=2)
-    assert _workers_of(os.getpid()) == []
-    # No plots, no temporary file: at most the model of the other job, if it finished first.
-    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")} <= {"models", "models/dropout.keras"}
 
 
 @pytest.mark.parametrize(
@@ -97,7 +88,7 @@ LONG_STAGE = textwrap.dedent(
             from tests.test_training import linear_arrays, train_params
             run_experiment(
                 {"dropout": {"dropout": 0.3}, "no_dropout": {}}, linear_arrays(), train_params(epochs=100_000),
-                Outputs(Path("models"), Path("plots")), title="t", seeds=[0], workers=2, pool=pool,
+                Outputs(Path("models"), Path("plots")), title="t", seeds=[0], pool=pool,
                 progress=make_progress("lines"),
             )
 

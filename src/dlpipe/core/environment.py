@@ -32,13 +32,9 @@ _CPUINFO = Path("/proc/cpuinfo")
 
 
 def _first_processor(text: str) -> dict[str, str]:
+    block = re.split(r"\n\s*\n", text.strip(), maxsplit=1)[0]  # processors are separated by blank lines
     fields: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            if fields:
-                break
-            continue
-        key, _, value = line.partition(":")
+    for key, _, value in (line.partition(":") for line in block.splitlines()):
         fields.setdefault(key.strip(), value.strip())
     return fields
 

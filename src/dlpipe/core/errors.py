@@ -182,11 +182,11 @@ def _orphan_check(parent: int | None = None) -> Callable[[], bool]:
     return orphaned
 
 
-def _stop_when(orphaned: Callable[[], bool], every: float = 0.5) -> None:
+def _stop_when(orphaned: Callable[[], bool]) -> None:
     # When `dvc` itself is killed (SIGTERM to dvc alone), its stage process lives on as an
     # orphan and would race the next `dvc repro` for the same outputs. Stop it instead.
     while not orphaned():
-        time.sleep(every)
+        time.sleep(0.5)
     # To the main thread itself: a signal the kernel hands to this thread would leave the main
     # thread blocked in a system call (a write to a full pipe nobody reads any more) forever.
     signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)

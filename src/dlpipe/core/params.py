@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -53,32 +53,27 @@ class _Source(_Strict):
     rows: PositiveInt
     # Verification can be turned off only on purpose, never by leaving the checksum out.
     verify: bool = True
+    _check: ClassVar[str]  # the field the file is checked against
 
-    def _require_check(self, check: str | None, name: str) -> None:
-        if self.verify and check is None:
-            raise ValueError(f"needs `{name}` to check the file against, or `verify: false` to skip the check")
+    @model_validator(mode="after")
+    def _checked(self) -> _Source:
+        if self.verify and getattr(self, self._check) is None:
+            raise ValueError(f"needs `{self._check}` to check the file against, or `verify: false` to skip the check")
+        return self
 
 
 class SpotifySource(_Source):
     """The Spotify songs CSV, recognised by the sha256 of its bytes."""
 
     sha256: Sha256 | None = None
-
-    @model_validator(mode="after")
-    def _checked(self) -> SpotifySource:
-        self._require_check(self.sha256, "sha256")
-        return self
+    _check = "sha256"
 
 
 class ConcreteSource(_Source):
     """The concrete table, recognised by its content (an Excel file's bytes change on every re-save)."""
 
     fingerprint: Sha256 | None = None
-
-    @model_validator(mode="after")
-    def _checked(self) -> ConcreteSource:
-        self._require_check(self.fingerprint, "fingerprint")
-        return self
+    _check = "fingerprint"
 
 
 class Sources(_Strict):

@@ -40,11 +40,8 @@ def file_name(url: str) -> str:
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _looks_like_html(first_bytes: bytes) -> bool:
@@ -136,8 +133,6 @@ def fetch_to(
     dest: Path,
     mirror: Path | None = None,
     *,
-    timeout: float = 30.0,
-    retries: int = 4,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> None:
     """Write the file at ``url`` (or ``mirror/<its name>``) to ``dest``."""
@@ -147,4 +142,4 @@ def fetch_to(
             raise UserError(f"{source} not found in FETCH_MIRROR={mirror}; it must hold {file_name(url)}")
         shutil.copyfile(source, dest)
         return
-    http_download(url, dest, timeout=timeout, retries=retries, progress=progress)
+    http_download(url, dest, progress=progress)

@@ -102,26 +102,25 @@ def _require_columns(df: pd.DataFrame, required: tuple[str, ...], where: str) ->
         raise UserError(f"{where}: missing column(s) {', '.join(missing)}; expected {', '.join(required)}")
 
 
+def _reject(df: pd.DataFrame, col: str, bad: pd.Series, problem: str, where: str) -> None:
+    """A UserError naming the first row where ``bad`` holds, its value in ``col`` and ``problem``."""
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise UserError(f"{where}: column {col}, data row {row + 1}: {_show(df[col].iloc[row])} {problem}")
+
+
 def _require_numeric(df: pd.DataFrame, columns: tuple[str, ...], where: str) -> pd.DataFrame:
     df = df.copy()
     for col in columns:
         values = pd.to_numeric(df[col], errors="coerce")
-        bad = values.isna() & df[col].notna()
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise UserError(f"{where}: column {col}, data row {row + 1}: {_show(df[col].iloc[row])} is not a number")
+        _reject(df, col, values.isna() & df[col].notna(), "is not a number", where)
         df[col] = values
     return df
 
 
 def _require_ranges(df: pd.DataFrame, ranges: dict[str, tuple[float, float]], where: str) -> None:
     for col, (lo, hi) in ranges.items():
-        bad = (df[col] < lo) | (df[col] > hi)
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise UserError(
-                f"{where}: column {col}, data row {row + 1}: {_show(df[col].iloc[row])} is outside [{lo}, {hi}]"
-            )
+        _reject(df, col, (df[col] < lo) | (df[col] > hi), f"is outside [{lo}, {hi}]", where)
 
 
 def _require_rows(df: pd.DataFrame, expected: int | None, where: str) -> None:
@@ -197,10 +196,7 @@ def read_concrete(path: Path, expected_rows: int | None = None, source: str | No
         row = int(df[col].isna().to_numpy().argmax())
         raise UserError(f"{where}: column {col}, data row {row + 1} is empty")
     _require_ranges(df, CONCRETE_RANGES, where)
-    if not (df["Age"] == df["Age"].round()).all():
-        row = int((df["Age"] != df["Age"].round()).to_numpy().argmax())
-        value = df["Age"].iloc[row]
-        raise UserError(f"{where}: column Age, data row {row + 1}: {_show(value)} is not a whole number of days")
+    _reject(df, "Age", df["Age"] != df["Age"].round(), "is not a whole number of days", where)
     return df.astype({c: "float64" for c in CONCRETE_COLUMNS}).astype({"Age": "int64"})
 
 

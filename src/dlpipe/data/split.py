@@ -22,12 +22,10 @@ def group_split(
     group: str,
     train_size: float,
     seed: int,
-    param: str = "group_split.spotify_train_size",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop rows with missing values, then split so that no ``group`` value is in both parts.
 
     Rows keep their original order within each part (like ``X.iloc[train]`` in the notebook).
-    ``param``: the params.yaml key that set ``train_size``, named when it leaves a part empty.
     """
     df = df.dropna()
     n_groups = df[group].nunique()
@@ -36,28 +34,25 @@ def group_split(
     # GroupShuffleSplit trains on floor(train_size * groups) groups and validates on the rest.
     if math.floor(train_size * n_groups) < 1:
         raise UserError(
-            f"{param}: {train_size} of this table's {n_groups} {group} values is less than one, so the training "
-            f"part would be empty; use a value from 1/{n_groups} (≈{_rounded(1 / n_groups, math.ceil)}) to below 1"
+            f"group_split.spotify_train_size: {train_size} of this table's {n_groups} {group} values is less than "
+            f"one, so the training part would be empty; use a value from 1/{n_groups} "
+            f"(≈{_rounded(1 / n_groups, math.ceil)}) to below 1"
         )
     splitter = GroupShuffleSplit(n_splits=1, train_size=train_size, random_state=seed)
     train_idx, valid_idx = next(splitter.split(df, groups=df[group]))
     return df.iloc[train_idx], df.iloc[valid_idx]
 
 
-def random_split(
-    df: pd.DataFrame, train_size: float, seed: int, param: str = "group_split.concrete_train_size"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows at random: ``df.sample(frac=train_size, random_state=seed)`` and the rest.
-
-    ``param``: the params.yaml key that set ``train_size``, named when it leaves a part empty.
-    """
+def random_split(df: pd.DataFrame, train_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split rows at random: ``df.sample(frac=train_size, random_state=seed)`` and the rest."""
     train = df.sample(frac=train_size, random_state=seed)
     valid = df.drop(train.index)
     if train.empty or valid.empty:
         n = len(df)
         empty = "training" if train.empty else "validation"
         raise UserError(
-            f"{param}: {train_size} of this table's {n} rows leaves the {empty} part empty; use a value from "
-            f"1/{n} (≈{_rounded(1 / n, math.ceil)}) to {n - 1}/{n} (≈{_rounded((n - 1) / n, math.floor)})"
+            f"group_split.concrete_train_size: {train_size} of this table's {n} rows leaves the {empty} part "
+            f"empty; use a value from 1/{n} (≈{_rounded(1 / n, math.ceil)}) to {n - 1}/{n} "
+            f"(≈{_rounded((n - 1) / n, math.floor)})"
         )
     return train, valid

@@ -29,7 +29,6 @@ def run_experiment(
     seeds: Sequence[int],
     progress: Progress | None = None,
     report: TextIO | None = None,
-    workers: int = 1,
     pool: ProcessPoolExecutor | None = None,
 ) -> dict[str, Summary]:
     """Train each named run once per seed with the same settings, then write all outputs.
@@ -43,12 +42,10 @@ def run_experiment(
     (one seed) or the mean and standard deviation over the seeds.
 
     Each model is written when it has trained (its folder made then), the curves, table and figure once
-    every run has;
-    all in place (DVC deletes the stage's outputs before running it and records only a finished
-    stage). ``progress`` shows each run as it trains;
-    ``report`` gets the end-of-stage summary table. ``workers`` > 1 trains up to that many
-    models at a time in worker processes, with the same results (:mod:`dlpipe.train.pool`);
-    ``pool``, workers the caller has already started, is used instead.
+    every run has; all in place (DVC deletes the stage's outputs before running it and records only a
+    finished stage). ``progress`` shows each run as it trains; ``report`` gets the end-of-stage summary
+    table. ``pool``: worker processes (:func:`dlpipe.train.pool.training_workers`) that train the models
+    side by side, with the same results; without it they train here.
     Returns each run's :func:`aggregate`.
     """
     several = len(seeds) > 1
@@ -63,7 +60,7 @@ def run_experiment(
         for name, variant in runs.items()
         for seed in seeds
     ]
-    trained = train_jobs(jobs, arrays, train, outputs.models_dir, workers=workers, progress=progress, pool=pool)
+    trained = train_jobs(jobs, arrays, train, outputs.models_dir, progress=progress, pool=pool)
     histories: dict[str, dict[int, pd.DataFrame]] = {name: {} for name in runs}
     for job, history in zip(jobs, trained, strict=True):
         histories[job.run][job.seed] = history_frame(history)

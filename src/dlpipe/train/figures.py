@@ -46,6 +46,16 @@ class Curves:
     frame: pd.DataFrame
     diverged_at: int | None = None
 
+    @property
+    def seeds(self) -> int:
+        """How many seeds its curves are the mean of (at most)."""
+        return int(self.frame["seeds"].max()) if "seeds" in self.frame and not self.frame.empty else 1
+
+
+def _points(series: Iterable[tuple[Sequence[float], Sequence[float]]]) -> np.ndarray:
+    """(epochs, values) pairs as one array: its rows the epochs and the values of every pair."""
+    return np.hstack([np.empty((2, 0)), *(np.asarray(pair, dtype=float) for pair in series)])
+
 
 def focus_range(series: Iterable[tuple[Sequence[float], Sequence[float]]]) -> tuple[float, float] | None:
     """y limits that show where curves differ, or None to show every value.
@@ -54,18 +64,13 @@ def focus_range(series: Iterable[tuple[Sequence[float], Sequence[float]]]) -> tu
     :data:`SPIKE_EPOCHS` epochs, with a 5 % margin, when at least :data:`LATER_EPOCHS` epochs follow
     them and their values span less than :data:`FOCUS_SHARE` of all values; otherwise None.
     """
-    every, later, later_epochs = [], [], set()
-    for epochs, values in series:
-        e, v = np.asarray(epochs, dtype=float), np.asarray(values, dtype=float)
-        finite, after = np.isfinite(v), e > SPIKE_EPOCHS
-        every.append(v[finite])
-        later.append(v[finite & after])
-        later_epochs.update(e[finite & after].tolist())
-    all_values = np.concatenate(every) if every else np.empty(0)
-    late = np.concatenate(later) if later else np.empty(0)
-    if len(later_epochs) < LATER_EPOCHS:
+    epochs, values = _points(series)
+    finite = np.isfinite(values)
+    after = finite & (epochs > SPIKE_EPOCHS)
+    if len(np.unique(epochs[after])) < LATER_EPOCHS:
         return None
-    full, span = np.ptp(all_values), np.ptp(late)
+    late = values[after]
+    full, span = np.ptp(values[finite]), np.ptp(late)
     if full == 0 or span >= FOCUS_SHARE * full:
         return None
     margin = 0.05 * span if span > 0 else 0.05 * max(abs(float(late.max())), 1e-12)
@@ -75,18 +80,13 @@ def focus_range(series: Iterable[tuple[Sequence[float], Sequence[float]]]) -> tu
 def cut_off(series: Iterable[tuple[Sequence[float], Sequence[float]]], low: float, high: float) -> str | None:
     """What y limits ``low``, ``high`` leave out of ``series`` ((epochs, values) pairs), in words:
     ``off the axes: epochs 1–2 (up to 0.346)``; None when nothing is."""
-    epochs: set[int] = set()
-    outside: list[float] = []
-    for e, v in series:
-        e, v = np.asarray(e, dtype=float), np.asarray(v, dtype=float)
-        out = (v > high) | (v < low)
-        epochs.update(int(x) for x in e[out])
-        outside.extend(v[out])
-    if not epochs:
+    epochs, values = _points(series)
+    out = (values > high) | (values < low)
+    if not out.any():
         return None
-    first, last = min(epochs), max(epochs)
+    first, last = int(epochs[out].min()), int(epochs[out].max())
     span = f"epoch {first}" if first == last else f"epochs {first}–{last}"
-    furthest = max(outside, key=lambda v: abs(v - (low + high) / 2))
+    furthest = values[out][np.abs(values[out] - (low + high) / 2).argmax()]
     return f"off the axes: {span} ({'up' if furthest > high else 'down'} to {furthest:.3g})"
 
 
@@ -190,11 +190,10 @@ def loss_figure(curves: Sequence[Curves], title: str, ylabel: str) -> Figure:
         ax.set(xlim=(0, last + 1), ylim=(0, 1), yticks=[])
         ax.text(0.5, 0.45, "no finite loss to draw", transform=ax.transAxes, ha="center", color="0.4")
     _mark_divergence(ax, curves, colours)
-    seeds = {int(c.frame["seeds"].max()) if "seeds" in c.frame else 1 for c in drawn}
+    seeds = {c.seeds for c in drawn}
     if len(seeds) > 1:  # say which curve is a mean (a run whose other seeds diverged at once)
         for handle, c in zip(handles, curves, strict=False):
-            count = int(c.frame["seeds"].max()) if "seeds" in c.frame and not c.frame.empty else 1
-            handle.set_label(f"{c.label} ({'mean of ' if count > 1 else ''}{count} seed{'s' if count > 1 else ''})")
+            handle.set_label(f"{c.label} (mean of {c.seeds} seeds)" if c.seeds > 1 else f"{c.label} (1 seed)")
         title += "\nband: ±1 standard deviation over the seeds"
     elif seeds and (count := seeds.pop()) > 1:
         title += f"\nmean of {count} seeds, band: ±1 standard deviation"

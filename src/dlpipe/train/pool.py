@@ -65,6 +65,7 @@ def train_job(job: Job, arrays: Arrays, train: TrainParams, models_dir: Path, pr
 
 # What every job of a worker shares, set once when the worker starts.
 _worker: dict[str, Any] = {}
+WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"
 
 
 def train_jobs(
@@ -73,27 +74,29 @@ def train_jobs(
     train: TrainParams,
     models_dir: Path,
     *,
-    workers: int = 1,
     progress: Progress | None = None,
     pool: ProcessPoolExecutor | None = None,
 ) -> list[History]:
-    """Train ``jobs`` (in order, or up to ``workers`` at a time); return their histories in order.
+    """Train ``jobs``; return their histories in order.
 
-    With one worker, or one job, everything runs here and ``progress`` shows it. With more, each
-    worker shows its jobs as plain lines (two live bars would overwrite each other), or nothing if
-    ``progress`` shows nothing. An exception in a job stops the other workers and is raised here.
-    ``pool``: workers already started by :func:`training_workers` (the caller stops them); without
-    it, this call starts its own and stops them before returning.
+    Without ``pool`` they run here, one after the other, and ``progress`` shows them; with it (workers
+    started by :func:`training_workers`, which stops them) up to one per worker at a time. An exception
+    in a job is raised here at once.
     """
-    progress = progress or Progress()
-    if pool is not None:
-        return _train_in_pool(pool, jobs, arrays, train, models_dir)
-    workers = min(workers, len(jobs))
-    if workers <= 1:
-        return [train_job(job, arrays, train, models_dir, progress) for job in jobs]
-    with training_workers(workers, progress) as started:
-        assert started is not None
-        return _train_in_pool(started, jobs, arrays, train, models_dir)
+    if pool is None:
+        return [train_job(job, arrays, train, models_dir, progress or Progress()) for job in jobs]
+    try:
+        # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
+        futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+        return [future.result() for future in futures]
+    except BrokenProcessPool as error:
+        raise UserError(
+            f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
+        ) from error
 
 
 @contextmanager
@@ -121,7 +124,7 @@ def training_workers(count: int, progress: Progress) -> Iterator[ProcessPoolExec
         # Ctrl-C in a terminal reaches every process of the group, and the stage alone handles it:
         # workers start with it blocked (the mask is inherited) until they ignore it. A Ctrl-C
         # meanwhile is delivered to the stage when it is unblocked here.
-        blocked = _block_sigint()
+        _mask_sigint(block=True)
         try:
             # The pool starts a process for each task submitted while none is idle: one import of
             # Keras each, which the first jobs would otherwise wait for. An import that fails here is
@@ -129,7 +132,7 @@ def training_workers(count: int, progress: Progress) -> Iterator[ProcessPoolExec
             for _ in range(count):
                 pool.submit(_import_training)
         finally:
-            _unblock_sigint(blocked)
+            _mask_sigint(block=False)
         yield pool
     finally:
         # Also on success: the workers are idle, and their interpreter's teardown would only add time.
@@ -137,38 +140,9 @@ def training_workers(count: int, progress: Progress) -> Iterator[ProcessPoolExec
         _stop(pool, [p for p in multiprocessing.active_children() if p not in before])
 
 
-def _train_in_pool(
-    pool: ProcessPoolExecutor, jobs: Sequence[Job], arrays: Arrays, train: TrainParams, models_dir: Path
-) -> list[History]:
-    # Every worker is already running (training_workers started them): no process starts here. A failed
-    # job or Ctrl-C ends the wait at once; training_workers then stops the other workers.
-    try:
-        # A worker that died before now (while importing Keras, say) broke the pool: submit raises.
-        futures = [pool.submit(_train_in_worker, job, arrays, train, models_dir) for job in jobs]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-        return [future.result() for future in futures]
-    except BrokenProcessPool as error:
-        raise UserError(
-            f"a training worker process ended abruptly (killed, or out of memory?); run again with {WORKERS_HINT}"
-        ) from error
-
-
-WORKERS_HINT = "DLPIPE_WORKERS=1 to train in the stage's own process"
-
-
-def _block_sigint() -> bool:
+def _mask_sigint(block: bool) -> None:
     if hasattr(signal, "pthread_sigmask"):  # not on Windows, where there are no process groups
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        return True
-    return False
-
-
-def _unblock_sigint(blocked: bool) -> None:
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK if block else signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _stop(pool: ProcessPoolExecutor, processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
@@ -187,7 +161,7 @@ def _start_worker(stage: int, lines: bool) -> None:
     # The stage handles Ctrl-C and stops its workers (see training_workers). A worker whose stage
     # died, even before this worker started (killed outright), stops too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _unblock_sigint(hasattr(signal, "pthread_sigmask"))
+    _mask_sigint(block=False)
     watch_parent(stage)
     # The stage set KERAS_BACKEND and the compile cache in the environment a worker inherits;
     # what lives only in a process (TensorFlow, scikit-learn, matplotlib and pandas kept out) is set here.

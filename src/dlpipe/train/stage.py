@@ -91,7 +91,6 @@ def train_stage(
             seeds=params.seeds,
             progress=display,
             report=None if progress == "off" else sys.stderr,
-            workers=count,
             pool=pool,
         )
     environment.write(outputs.environment_file, environment.describe_here(params.keras_backend))

@@ -151,16 +151,12 @@ def run_major(by_metric: Mapping[str, Mapping[str, float | int | bool]]) -> dict
     return out
 
 
-def seed_table(per_run: Mapping[str, Mapping[int, Summary]]) -> pd.DataFrame:
-    """One row per run and seed with every detail of :func:`summarize_seed` (empty where a value does not exist)."""
-    rows = [{"run": run, "seed": seed, **s} for run, seeds in per_run.items() for seed, s in seeds.items()]
-    table = pd.DataFrame(rows, columns=list(SEED_COLUMNS))
-    return table.astype({c: "Int64" for c in _INT_COLUMNS})
-
-
 def write_seed_table(per_run: Mapping[str, Mapping[int, Summary]], path: Path) -> None:
-    """Write :func:`seed_table` as CSV (floats in full: the summary stage recomputes from them)."""
-    seed_table(per_run).to_csv(path, index=False, lineterminator="\n")
+    """Write one row per run and seed with every detail of :func:`summarize_seed` (empty where a value does
+    not exist) as CSV (floats in full: the summary stage recomputes from them)."""
+    rows = [{"run": run, "seed": seed, **s} for run, seeds in per_run.items() for seed, s in seeds.items()]
+    table = pd.DataFrame(rows, columns=list(SEED_COLUMNS)).astype({c: "Int64" for c in _INT_COLUMNS})
+    table.to_csv(path, index=False, lineterminator="\n")
 
 
 def read_seed_table(path: Path | TextIO) -> dict[str, dict[int, Summary]]:
@@ -191,16 +187,8 @@ def mean_history(per_seed: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
     stacked = pd.concat(finite, ignore_index=True)
     grouped = stacked.groupby("epoch", sort=True)[["loss", "val_loss"]]
     mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
-    return pd.DataFrame(
-        {
-            "epoch": mean.index.astype(int),
-            "loss": mean["loss"].to_numpy(),
-            "val_loss": mean["val_loss"].to_numpy(),
-            "loss_std": std["loss"].to_numpy(),
-            "val_loss_std": std["val_loss"].to_numpy(),
-            "seeds": grouped.size().to_numpy(),
-        }
-    )
+    table = pd.concat([mean, std.add_suffix("_std")], axis=1).assign(seeds=grouped.size())
+    return table.reset_index().astype({"epoch": int})
 
 
 def pipeline_summary(seed_tables: Sequence[Path]) -> dict[str, dict[str, float | int | bool]]:

@@ -41,7 +41,7 @@ def main() -> None:
     from dlpipe.data.arrays import Arrays
     from dlpipe.train.backend import seed_everything
     from dlpipe.train.models import build_mlp, compile_model
-    from dlpipe.train.summary import history_frame, summarize
+    from dlpipe.train.summary import history_frame, summarize_seed
     from dlpipe.train.training import fit
 
     import_s = time.perf_counter() - start
@@ -76,7 +76,7 @@ def main() -> None:
             stop_on_divergence=False,
         )
         seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
-        fits[name] = {"seconds": seconds, "cpu_seconds": cpu_seconds, **summarize(history_frame(history))}
+        fits[name] = {"seconds": seconds, "cpu_seconds": cpu_seconds, **summarize_seed(history_frame(history))}
     print(json.dumps({"backend": args.backend, "import_s": import_s, "fits": fits}))
 
 

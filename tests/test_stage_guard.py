@@ -26,24 +26,39 @@ def foreign_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def run_foreign(python: Path, script: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    # As DVC runs it: from the repository root, the script's path relative to it.
+    command = [str(python), script.relative_to(ROOT).as_posix()]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def activate_line(stage: str, python: Path, missing: str) -> str:
+    return (
+        f"{stage}: error: this Python ({python}) does not have the project's packages (no module named "
+        f"{missing!r}); activate the project's environment first: source .venv/bin/activate\n"
+    )
+
+
 @pytest.mark.parametrize("script", STAGES, ids=lambda p: p.stem)
 def test_a_stage_run_by_a_python_without_the_project_says_to_activate_it(foreign_python, script):
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
-    # As DVC runs it: from the repository root, the script's path relative to it.
-    proc = subprocess.run(
-        [str(foreign_python), script.relative_to(ROOT).as_posix()],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 1, proc.stderr
-    assert proc.stdout == ""
-    assert proc.stderr == (
-        f"{script.stem}: error: this Python ({foreign_python}) does not have the project's packages; "
-        "activate the project's environment first: source .venv/bin/activate\n"
-    )
+    proc = run_foreign(foreign_python, script)
+    assert (proc.returncode, proc.stdout) == (1, ""), proc.stderr
+    assert proc.stderr == activate_line(script.stem, foreign_python, "psutil")
+
+
+@pytest.mark.parametrize("script", STAGES, ids=lambda p: p.stem)
+def test_a_python_with_some_of_the_packages_gets_the_same_line(foreign_python, script, tmp_path):
+    # A system Python or conda's base often has psutil (the stages' first import) but not the rest.
+    import psutil
+
+    (tmp_path / "psutil").symlink_to(Path(psutil.__file__).parent, target_is_directory=True)
+    proc = run_foreign(foreign_python, script, pythonpath=tmp_path)
+    assert (proc.returncode, proc.stdout) == (1, ""), proc.stderr
+    assert proc.stderr.startswith(f"{script.stem}: error: this Python ({foreign_python}) does not have the project's")
+    assert "this is a bug" not in proc.stderr and "psutil" not in proc.stderr
 
 
 def test_the_projects_own_python_gets_past_the_guard(tmp_path):

@@ -69,7 +69,7 @@ def test_without_the_activation_a_stage_says_how_to_run_it(built_clone, tmp_path
     )
     assert proc.returncode != 0
     assert (
-        f"check_params: error: this Python ({foreign / 'bin/python'}) does not have the project's packages; "
-        "activate the project's environment first: source .venv/bin/activate"
+        f"check_params: error: this Python ({foreign / 'bin/python'}) does not have the project's packages (no "
+        "module named 'psutil'); activate the project's environment first: source .venv/bin/activate"
     ) in proc.stdout
     assert "Traceback" not in proc.stdout

@@ -224,22 +224,24 @@ def run_stage(stage: str, main: Callable[[], object], fast_exit: bool = True) ->
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
     def watched() -> object:
-        # Inside the boundary: Ctrl-C while psutil loads is one line too.
         try:
-            import psutil  # noqa: F401  (the stages' first package from PyPI)
-        except ModuleNotFoundError:
-            # DVC ran `python stages/…` with the first `python` on PATH, not the project's.
-            sys.exit(
-                f"{stage}: error: this Python ({sys.executable}) does not have the project's packages; "
-                "activate the project's environment first: source .venv/bin/activate"
-            )
-        watch_parent()
-        from dlpipe.core.stage_inputs import Snapshot
+            # Inside the boundary: Ctrl-C while psutil loads is one line too.
+            watch_parent()
+            from dlpipe.core.stage_inputs import Snapshot
 
-        # DVC records the params and dependencies it finds when the stage ends: they must still be
-        # those the stage started with (see stage_inputs).
-        inputs = Snapshot.take(stage)
-        result = main()
+            # DVC records the params and dependencies it finds when the stage ends: they must still be
+            # those the stage started with (see stage_inputs).
+            inputs = Snapshot.take(stage)
+            result = main()
+        except ModuleNotFoundError as exc:
+            if (exc.name or "dlpipe").split(".")[0] == "dlpipe":
+                raise
+            # DVC ran `python stages/…` with the first `python` on PATH: here, not the project's. (The one
+            # optional package, TensorFlow, is checked before it is imported, with its own message.)
+            sys.exit(
+                f"{stage}: error: this Python ({sys.executable}) does not have the project's packages (no module "
+                f"named {exc.name!r}); activate the project's environment first: source .venv/bin/activate"
+            )
         if inputs is not None:
             inputs.check()
         return result

@@ -213,6 +213,27 @@ def test_make_page_replaces_its_own_output_whole_and_nothing_else(tmp_path: Path
     assert [p.name for p in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "mine"
 
 
+def test_a_page_an_older_version_wrote_without_a_marker_is_replaced_and_nothing_else(tmp_path: Path, fake_dvc):
+    # Before it marked its folder, the tool wrote only index.html into dvc_plots_offline/.
+    older = tmp_path / "older"
+    older.mkdir()
+    notice = plots_page.licence_notice()
+    (older / "index.html").write_text(f"<!doctype html>\n<html><head><!--\n{notice}\n-->", encoding="utf-8")
+    plots_page.make_page("main", older)
+    assert (older / MARKER).is_file() and "dvc plots diff main --json" in (older / "index.html").read_text()
+
+    # A page with anything beside it, or an index.html of someone else's, is still refused.
+    cases = {"beside": {"index.html": notice, "notes.txt": "mine"}, "other": {"index.html": "<html>"}}
+    for name, files in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for file, text in files.items():
+            (folder / file).write_text(text, encoding="utf-8")
+        with pytest.raises(UserError, match="holds files plots_page did not write"):
+            plots_page.make_page("main", folder)
+        assert {p.name: p.read_text() for p in folder.iterdir()} == files
+
+
 def test_a_chart_that_cannot_be_rendered_leaves_the_folder_as_it_was(tmp_path: Path, fake_dvc, monkeypatch):
     out = tmp_path / "out"
     plots_page.make_page("main", out)

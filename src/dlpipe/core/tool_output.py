@@ -50,9 +50,10 @@ def _listed(names: set[str]) -> str:
     return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
-def check_output_folder(out: Path, tool: str) -> None:
+def check_output_folder(out: Path, tool: str, unmarked: frozenset[str] = frozenset()) -> None:
     """Refuse ``out`` (a UserError: what, where, what to do) unless ``tool`` may replace it whole: a new
-    or empty folder, or one that holds nothing but ``tool``'s earlier output."""
+    or empty folder, or one that holds nothing but ``tool``'s earlier output. ``unmarked``: entries the
+    tool has recognised as its own output from a version that wrote no marker."""
     fix = "choose a new or empty folder for --out"
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise UserError(f"--out {out} is a file, not a folder; {fix}")
@@ -60,6 +61,8 @@ def check_output_folder(out: Path, tool: str) -> None:
     if not entries:
         return
     marker = _marker(out)
+    if marker is None and entries <= unmarked:
+        return
     if marker is None:
         raise UserError(
             f"--out {out} holds files {tool} did not write ({_listed(entries)}); {fix} (this folder is replaced whole)"
@@ -75,10 +78,10 @@ def check_output_folder(out: Path, tool: str) -> None:
 
 
 @contextmanager
-def output_folder(out: Path, tool: str) -> Iterator[Path]:
+def output_folder(out: Path, tool: str, unmarked: frozenset[str] = frozenset()) -> Iterator[Path]:
     """Yield a new empty folder to write ``tool``'s output in; on success it replaces ``out`` whole, with a
     marker listing what is in it. All or nothing; ``out`` is first checked with :func:`check_output_folder`."""
-    check_output_folder(out, tool)
+    check_output_folder(out, tool, unmarked)
     with atomic_path(out) as staged:
         staged.mkdir()
         yield staged

@@ -205,6 +205,17 @@ def write_images(specs: dict[str, dict], folder: Path) -> list[Path]:
     return [folder / f"{stem}{suffix}" for stem in stems for suffix in (".svg", ".png")]
 
 
+def older_page(out_dir: Path) -> frozenset[str]:
+    """``{"index.html"}`` when ``out_dir`` holds a page that an older version of this tool wrote (it marked
+    no folder, and wrote only that file), so that it may be replaced; else nothing."""
+    try:
+        with (out_dir / "index.html").open(encoding="utf-8", errors="replace") as page:
+            head = page.read(4096)
+    except OSError:
+        return frozenset()
+    return frozenset({"index.html"}) if NOTICE.template.split(" $", 1)[0] in head else frozenset()
+
+
 def make_page(rev: str | None, out_dir: Path, repo: Path = Path(".")) -> list[Path]:
     """Ask DVC for the top-level plots (workspace vs ``rev``, or the workspace when None); write the page
     and the images in ``out_dir``; return the paths written, ``index.html`` first.
@@ -212,7 +223,8 @@ def make_page(rev: str | None, out_dir: Path, repo: Path = Path(".")) -> list[Pa
     ``out_dir`` is replaced whole, all or nothing, and only when it is new, empty or holds nothing but this
     tool's earlier output (:mod:`dlpipe.core.tool_output`): a failure leaves it as it was.
     """
-    check_output_folder(out_dir, TOOL)  # before asking DVC
+    earlier = older_page(out_dir)
+    check_output_folder(out_dir, TOOL, earlier)  # before asking DVC
     found = load_specs(rev, repo)
     for warning in found.warnings:
         print(f"{TOOL}: warning: {warning}", file=sys.stderr)
@@ -224,7 +236,7 @@ def make_page(rev: str | None, out_dir: Path, repo: Path = Path(".")) -> list[Pa
         "this page needs no network."
     )
     page = build_page(found.specs, title, source, javascript_bundle(), licence_notice())
-    with output_folder(out_dir, TOOL) as tmp:
+    with output_folder(out_dir, TOOL, earlier) as tmp:
         (tmp / "index.html").write_text(page, encoding="utf-8")
         images = write_images(found.specs, tmp)
     return [out_dir / "index.html", *(out_dir / p.name for p in images)]
@@ -241,13 +253,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: print the files written, one a line; one error line and exit 1 on bad input (unknown
-    revision, no plots, an --out holding other files)."""
+    """Entry point: print the page's path (the images are beside it); one error line and exit 1 on bad input
+    (unknown revision, no plots, an --out holding other files)."""
     args = parse_args(argv)
 
     def work() -> None:
-        for path in make_page(None if args.workspace_only else args.rev, args.out):
-            print(path)
+        print(make_page(None if args.workspace_only else args.rev, args.out)[0])
 
     run_cli(TOOL, work)
 

@@ -50,8 +50,10 @@ def run_suite(args: list[str]) -> str:
         raise UserError(f"the suite failed (exit {proc.returncode}): {closing or 'no closing line'}; fix it first")
     where = environment.summary(environment.describe_here("jax"))
     cpu = (usage.ru_utime + usage.ru_stime) / 60
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     return (
-        f"Measured: the suite (`python -m pytest`) took {wall / 60:.1f} min of wall time and {cpu:.1f} min of CPU "
+        f"Measured at commit {commit.strip() or 'unknown'}: the suite (`python -m pytest`) took {wall / 60:.1f} min "
+        f"of wall time and {cpu:.1f} min of CPU "
         f"({closing.strip('= ')}) on {where}, {os.cpu_count()} cores, load average {before} before and "
         f"{load()} after, FETCH_MIRROR {'set' if os.environ.get('FETCH_MIRROR') else 'not set'}."
     )

@@ -185,7 +185,10 @@ def test_a_folder_under_a_file_fails_the_check_naming_the_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plots"]  # data/, made for its probe, removed
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder (tests/e2e has a read-only mount)")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="a read-only folder's error, as root (who may write there anyway): tests/e2e checks it on a read-only mount",
+)
 def test_a_read_only_folder_fails_the_check_naming_the_folder(tmp_path):
     folder = tmp_path / "plots"
     folder.mkdir(mode=0o555)

@@ -379,7 +379,10 @@ UNWRITABLE_OUTPUTS = [
         read_only_plots,
         "Permission denied: plots/train_dropout; check the permissions of that path",
         id="a read-only plots/",
-        marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes anyway (tests/e2e mounts one read-only)"),
+        marks=pytest.mark.skipif(
+            os.geteuid() == 0,
+            reason="a read-only plots/, as root (who may write there anyway): tests/e2e checks it on a read-only mount",
+        ),
     ),
 ]
 

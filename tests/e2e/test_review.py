@@ -142,6 +142,9 @@ def test_a_readme_change_reviewed_against_another_machines_results(built_clone):
     where = report.split("## Where each side was computed", 1)[1].split("##", 1)[0]
     lines = [line for line in where.splitlines() if line.startswith("- ")]
     assert len(lines) == 2 and lines[0].split(": ", 1)[1] == lines[1].split(": ", 1)[1]  # the same machine
+    # The charts name the rebuilt side as the report does, not by the commit of the rebuild.
+    svg = (clone.path / "rebuilt/dropout_loss.svg").read_text()
+    assert ">HEAD (rebuilt here)</text>" in svg and ">workspace</text>" in svg
     # Nothing of the rebuild is left in the work tree or among git's worktrees; a second review reuses it.
     assert clone.run("git", "worktree", "list").stdout.count("\n") == 1
     assert clone.run("git", "status", "--porcelain").stdout == status + "?? rebuilt/\n"

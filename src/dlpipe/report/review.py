@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from pathlib import Path
 
 from dlpipe.core import environment
@@ -63,6 +64,10 @@ def write_report(
     if not review.old.summary and not review.new.summary:
         raise UserError(f"no metrics to compare between {old} and {review.new.label}; run `dvc repro` first")
     specs = select_top_level(review.plots, top_level_plot_ids(cwd / "dvc.yaml")).specs
+    if rebuild_old and review.old.rev:
+        # DVC names the rebuilt side by its commit, which lives only under refs/dlpipe/rebuilt: the charts
+        # call it what the report does.
+        specs = json.loads(json.dumps(specs).replace(review.old.rev, json.dumps(review.old.label)[1:-1]))
     found = load_sweep(sweep_param, review.new.params, cwd) if sweep_param else None
     with output_folder(out, TOOL) as tmp:
         figures = ["As `dvc plots diff` draws them:", ""]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.training_run import training_started
+
 pytestmark = pytest.mark.e2e
 OUTPUT_DIRS = ("metrics", "plots/train_dropout", "data/models", "data")
 # Runs the command after it with SIGINT at its default, as a terminal's foreground job has it. A suite started
@@ -44,42 +46,25 @@ def processes_in(root: Path) -> list[int]:
 def start_and_interrupt(clone, sig: int, whole_group: bool, shell: str, workers: int) -> tuple[int, str]:
     """Start `dvc repro` of train_dropout, which runs the stage through ``shell`` and trains in
     ``workers`` processes; signal it once training has begun."""
-    proc = subprocess.Popen(
-        [*CTRL_C_DEFAULT, sys.executable, "-m", "dvc", "repro", "--single-item", "train_dropout"],
-        cwd=clone.path,
-        env={**clone.env, "SHELL": shell, "DLPIPE_WORKERS": str(workers)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines = []
-    assert proc.stdout is not None
+    command = [*CTRL_C_DEFAULT, sys.executable, "-m", "dvc", "repro", "--single-item", "train_dropout"]
+    env = {**clone.env, "SHELL": shell, "DLPIPE_WORKERS": str(workers)}
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith(("[dropout] epoch", "[dropout seed ")):  # one seed, or several
-                break
-        else:
-            pytest.fail("training never started:\n" + "".join(lines))
-        if whole_group:
-            os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does
-        else:
-            proc.send_signal(sig)  # dvc alone: its stage must not live on as an orphan
-        code = proc.wait(timeout=120)
-        # An orphaned stage would hold the output pipe open: it must be gone before reading to the end.
-        deadline = time.monotonic() + 15
-        while processes_in(clone.path):
-            if time.monotonic() > deadline:
-                pytest.fail("the stage (or a worker of it) outlived dvc")
-            time.sleep(0.2)
+        with training_started(command, clone.path, env) as (proc, lines):
+            if whole_group:
+                os.killpg(proc.pid, sig)  # what Ctrl-C in a terminal does
+            else:
+                proc.send_signal(sig)  # dvc alone: its stage must not live on as an orphan
+            code = proc.wait(timeout=120)
+            # An orphaned stage would hold the output pipe open: it must be gone before reading to the end.
+            deadline = time.monotonic() + 15
+            while processes_in(clone.path):
+                if time.monotonic() > deadline:
+                    pytest.fail("the stage (or a worker of it) outlived dvc")
+                time.sleep(0.2)
+            return code, "".join(lines) + proc.stdout.read()
     finally:
-        # Whatever failed above, leave no 100,000-epoch training behind on a shared machine.
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        for pid in processes_in(clone.path):
+        for pid in processes_in(clone.path):  # a stage that outlived dvc, in another process group
             os.kill(pid, signal.SIGKILL)
-    return code, "".join(lines) + proc.stdout.read()
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ run that adds it (tests/test_stage_inputs.py and tests/test_params.py test the s
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
 import sys
 
 import pytest
 
 from dlpipe.core.registry import PARAMS_CHECK_STAGE
+from tests.helpers.training_run import training_started
 
 pytestmark = pytest.mark.e2e
 
@@ -26,30 +24,12 @@ def test_a_param_edited_while_the_stage_trains_fails_it_and_records_nothing(buil
     clone = built_clone
     params = clone.path / "params.yaml"
     locked = (clone.path / "dvc.lock").read_text()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"],
-        cwd=clone.path,
-        env={**clone.env, "DLPIPE_PROGRESS": "lines"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines = []
-    assert proc.stdout is not None
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("[dropout] epoch"):  # training has begun, with the params it read
-                params.write_text(params.read_text().replace("\ndropout: 0.3\n", "\ndropout: 0.6\n"))
-                break
-        else:
-            pytest.fail("training never started:\n" + "".join(lines))
+    command = [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", "train_dropout"]
+    with training_started(command, clone.path, {**clone.env, "DLPIPE_PROGRESS": "lines"}) as (proc, lines):
+        # Training has begun, with the params it read.
+        params.write_text(params.read_text().replace("\ndropout: 0.3\n", "\ndropout: 0.6\n"))
         code = proc.wait(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    output = "".join(lines) + proc.stdout.read()
+        output = "".join(lines) + proc.stdout.read()
     assert code != 0, output
     assert "train_dropout: error: inputs of train_dropout changed while it ran (dropout: 0.3 -> 0.6)" in output
     assert "Traceback" not in output

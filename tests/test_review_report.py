@@ -371,3 +371,18 @@ def test_a_side_that_recorded_no_environment_is_not_compared_with_one_that_did()
     text = markdown(unrecorded, [])
     assert "- `main`: not recorded" in text
     assert "(where a side was computed is not recorded)" in text
+
+
+def test_the_report_opens_with_one_line_of_what_got_better_or_worse_and_how_many_losses_are_noise():
+    # Three seeds, dropout's min validation loss clearly lower on every seed; the rest the same seed for seed.
+    text = markdown(review(three_seeds(), three_seeds(shift=-0.01)), [])
+    short = text.splitlines()[2]
+    assert text.index(short) < text.index("## What changed")
+    assert short.startswith("**In short:** better: min_val_loss of dropout;"), short
+    assert "worse" not in short and "same: " in short and short.endswith(".")
+    # Differing machines: the runs they explain are named as not compared, never judged.
+    old = {**one_seed(), "batchnorm": [seed(3.9125, epoch=92)]}
+    new = {**one_seed(), "batchnorm": [seed(3.9193, epoch=82)]}
+    short = markdown(review(old, new, new_cpu=EPYC), []).splitlines()[2]
+    assert short.endswith("not compared (computed in different environments): batchnorm, no_batchnorm."), short
+    assert short.startswith("**In short:** same: 4 losses;"), short  # the dropout runs, the same seed for seed

@@ -15,7 +15,20 @@ from typing import Any
 
 from dlpipe.core.registry import TRAINING_STAGES
 from dlpipe.display import render
-from dlpipe.report.comparison import ALPHA, GONE, NEW, POWER, SAME, Comparison, Judgement, Seed, judge
+from dlpipe.report.comparison import (
+    ALPHA,
+    BETTER,
+    GONE,
+    NEW,
+    POWER,
+    SAME,
+    UNKNOWN,
+    WORSE,
+    Comparison,
+    Judgement,
+    Seed,
+    judge,
+)
 from dlpipe.report.review_answers import answer_batchnorm, answer_dropout, batchnorm_comparison, dropout_comparisons
 from dlpipe.report.review_data import Review, Side
 from dlpipe.report.review_text import (
@@ -58,6 +71,22 @@ def report_verdicts(review: Review) -> dict[Comparison, Judgement]:
     for side in (review.new, review.old):
         comparisons += [*(dropout_comparisons(side) or ()), *filter(None, [batchnorm_comparison(side)])]
     return judge(comparisons)
+
+
+def in_short(review: Review, verdicts: Mapping[Comparison, Judgement]) -> str:
+    """One line for the top of the report: which losses got better or worse, how many are within noise, the
+    same or of unknown noise, and which runs were not compared (computed in different environments)."""
+    skip = _not_compared(review)
+    found: dict[str, list[str]] = {}
+    for run in _runs(review):
+        for metric in LOWER_IS_BETTER if run not in skip else ():
+            judgement = verdicts.get(_loss(review, run, metric))
+            found.setdefault(judgement.verdict if judgement else UNKNOWN, []).append(f"{metric} of {run}")
+    named = [f"{v}: {', '.join(found.pop(v))}" for v in (BETTER, WORSE) if v in found]
+    counted = [f"{v}: {len(found[v])} {'loss' if len(found[v]) == 1 else 'losses'}" for v in sorted(found)]
+    if skip:
+        counted.append(f"not compared (computed in different environments): {', '.join(sorted(skip))}")
+    return "**In short:** " + "; ".join(named + counted) + "."
 
 
 def _row(review: Review, run: str, metric: str, change: str, verdict: str) -> str:
@@ -198,7 +227,8 @@ def markdown(review: Review, figures: Sequence[str], extra: Sequence[str] = ()) 
     """The whole report: params, answers, metrics, then ``figures`` (Markdown lines) and ``extra``."""
     old, new = review.old, review.new
     verdicts = report_verdicts(review)
-    lines = [f"# Review: `{old.label}` → `{new.label}`", "", *where_computed(review), "", "## What changed", ""]
+    lines = [f"# Review: `{old.label}` → `{new.label}`", "", in_short(review, verdicts), ""]
+    lines += [*where_computed(review), "", "## What changed", ""]
     if review.param_changes:
         lines += [f"| param | {old.label} | {new.label} |", "|---|---|---|"]
         lines += [f"| `{k}` | {render.param_value(a)} | {render.param_value(b)} |" for k, a, b in review.param_changes]

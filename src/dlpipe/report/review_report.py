@@ -80,8 +80,10 @@ def in_short(review: Review, verdicts: Mapping[Comparison, Judgement]) -> str:
     found: dict[str, list[str]] = {}
     for run in _runs(review):
         for metric in LOWER_IS_BETTER if run not in skip else ():
-            judgement = verdicts.get(_loss(review, run, metric))
-            found.setdefault(judgement.verdict if judgement else UNKNOWN, []).append(f"{metric} of {run}")
+            loss = _loss(review, run, metric)
+            if loss.old.values or loss.new.values:  # a run that diverged at once on both sides has no loss
+                judgement = verdicts.get(loss)
+                found.setdefault(judgement.verdict if judgement else UNKNOWN, []).append(f"{metric} of {run}")
     named = [f"{v}: {', '.join(found.pop(v))}" for v in (BETTER, WORSE) if v in found]
     counted = [f"{v}: {len(found[v])} {'loss' if len(found[v]) == 1 else 'losses'}" for v in sorted(found)]
     if skip:

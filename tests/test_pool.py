@@ -233,9 +233,9 @@ def test_workers_start_and_import_keras_before_any_job_then_stop(tmp_path):
     # A training stage starts its workers first, so that their Keras imports overlap its own imports.
     with training_workers(2, Progress()) as pool:
         assert pool is not None
-        # Both started by training_workers itself, before it returned.
-        workers = _workers_of(os.getpid())
-        assert len(workers) == 2
+        # Both started by training_workers itself (nothing else here starts one); a few seconds for their
+        # command lines to show (see _started_workers).
+        workers = _started_workers(os.getpid(), 2, seconds=10)
         deadline = time.monotonic() + 120
         while not all(_mapped_packages(p, ["jaxlib"]) for p in workers):
             assert time.monotonic() < deadline, "the workers did not import Keras"

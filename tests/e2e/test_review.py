@@ -65,7 +65,11 @@ def test_review_report_of_two_commits(two_commits):
     clone = two_commits
     clone.run(sys.executable, "-m", "dlpipe.report.review", "--old", "HEAD~1", "--new", "HEAD", "--out", "review")
     report = (clone.path / "review/report.md").read_text()
-    assert report.startswith("# Review: `HEAD~1` → `HEAD`\n\n## Where each side was computed\n\n- `HEAD~1`: ")
+    # One seed a side: the short line on top names no verdict it cannot have ("noise unknown").
+    short = report.split("\n")[2]
+    assert report.startswith("# Review: `HEAD~1` → `HEAD`\n\n**In short:** ") and "noise unknown: " in short, short
+    assert not any(word in short for word in ("better", "worse", "within noise")), short
+    assert "\n\n## Where each side was computed\n\n- `HEAD~1`: " in report
     assert "Not comparable" not in report  # both built here
     assert "| `dropout` | 0.3 | 0.5 |" in report
     old, new = metrics_at(clone, "HEAD~1"), metrics_at(clone, "HEAD")

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -222,10 +223,15 @@ def test_workers_stop_when_their_stage_is_killed_outright(tmp_path):
             loaded = {p.pid: _mapped_packages(p, packages) for p in _workers_of(proc.pid)}
             assert list(loaded.values()) == [["jaxlib"], ["jaxlib"]], loaded
             assert _mapped_packages(psutil.Process(proc.pid), packages) == ["matplotlib", "pandas"]
+        # Read what the group still writes, as DVC does: a full pipe would block the workers' lines and the
+        # resource tracker's closing warning (it outlives the stage until the workers are gone) for ever.
+        drain = threading.Thread(target=proc.stderr.read, daemon=True)  # type: ignore[union-attr]
+        drain.start()
         proc.kill()  # SIGKILL: nothing in the stage runs any more, the workers must notice alone
         # Within a minute: a thread checks the parent every half second, but a loaded machine can starve it.
         proc.wait(timeout=60)
         assert _group_gone(proc.pid, 60), "a worker outlived its stage"
+        drain.join(timeout=10)
 
 
 @pytest.mark.skipif(not hasattr(psutil.Process, "memory_maps"), reason="psutil cannot read mapped files here")

@@ -19,15 +19,8 @@ from dlpipe.core.errors import UserError
 from dlpipe.core.tool_output import MARKER
 from dlpipe.report import plots_page
 from dlpipe.report.dvc_specs import VEGA_LITE_SCHEMA, PlotSpecs, select_top_level, top_level_plot_ids
-from dlpipe.report.plots_page import (
-    PNG_SCALE,
-    build_page,
-    file_stems,
-    javascript_bundle,
-    licence_notice,
-    revision_label,
-    write_images,
-)
+from dlpipe.report.plots_page import PNG_SCALE, build_page, file_stems, revision_label, write_images
+from dlpipe.report.vega_bundle import javascript_bundle, licence_notice
 from tests.helpers.vega_specs import V5, dvc_answer, line_spec
 
 TITLE = "Loss curves: workspace vs main (abc1234)"
@@ -217,7 +210,7 @@ def test_a_page_an_older_version_wrote_without_a_marker_is_replaced_and_nothing_
     # Before it marked its folder, the tool wrote only index.html into dvc_plots_offline/.
     older = tmp_path / "older"
     older.mkdir()
-    notice = plots_page.licence_notice()
+    notice = licence_notice()
     (older / "index.html").write_text(f"<!doctype html>\n<html><head><!--\n{notice}\n-->", encoding="utf-8")
     plots_page.make_page("main", older)
     assert (older / MARKER).is_file() and "dvc plots diff main --json" in (older / "index.html").read_text()

@@ -78,8 +78,8 @@ def in_short(review: Review, verdicts: Mapping[Comparison, Judgement]) -> str:
     same or of unknown noise, and which runs were not compared (computed in different environments)."""
     skip = _not_compared(review)
     found: dict[str, list[str]] = {}
-    for run in _runs(review):
-        for metric in LOWER_IS_BETTER if run not in skip else ():
+    for run in (run for run in _runs(review) if run not in skip):
+        for metric in LOWER_IS_BETTER:
             loss = _loss(review, run, metric)
             if loss.old.values or loss.new.values:  # a run that diverged at once on both sides has no loss
                 judgement = verdicts.get(loss)
